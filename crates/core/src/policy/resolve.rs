@@ -1,0 +1,127 @@
+use std::str::FromStr;
+
+use super::PolicyError;
+
+/// One `--allow-resolve` pattern: an exact name, `*.suffix` (any name that ends in
+/// `.suffix`), or `*` (every name). Names compare case-insensitively and a trailing dot is
+/// ignored. WAMR compares case-sensitively and treats `*x` as a bare string suffix, so that
+/// `*example.com` also allows `badexample.com` (spec §7.2); we accept only `*.` wildcards.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ResolvePattern {
+    /// Every name.
+    Any,
+    /// Exactly this name (lower case, no trailing dot).
+    Exact(String),
+    /// Names ending in this suffix, which starts with a dot.
+    Suffix(String),
+}
+
+fn normalize(name: &str) -> String {
+    name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase()
+}
+
+impl FromStr for ResolvePattern {
+    type Err = PolicyError;
+
+    fn from_str(entry: &str) -> Result<ResolvePattern, PolicyError> {
+        let err = |problem: &str| PolicyError { entry: entry.to_string(), problem: problem.to_string() };
+        if entry == "*" {
+            return Ok(ResolvePattern::Any);
+        }
+        if entry.is_empty() {
+            return Err(err("the name is empty; write a host name such as localhost or *.example.com"));
+        }
+        if entry.contains(',') {
+            return Err(err("names contain no ','; give one name per --allow-resolve"));
+        }
+        if entry.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(err("a name contains no spaces or control characters"));
+        }
+        let (wild, name) = match entry.strip_prefix('*') {
+            Some(rest) => (true, rest),
+            None => (false, entry),
+        };
+        if name.contains('*') {
+            return Err(err("'*' may appear only at the start, as in *.example.com"));
+        }
+        if wild {
+            if !name.starts_with('.') || name.len() < 2 {
+                return Err(err("a wildcard must be '*.' followed by a domain, as in *.example.com"));
+            }
+            return Ok(ResolvePattern::Suffix(normalize(name)));
+        }
+        Ok(ResolvePattern::Exact(normalize(name)))
+    }
+}
+
+impl ResolvePattern {
+    /// Whether the pattern allows `host`.
+    pub fn matches(&self, host: &str) -> bool {
+        let host = normalize(host);
+        match self {
+            ResolvePattern::Any => true,
+            ResolvePattern::Exact(name) => host == *name,
+            ResolvePattern::Suffix(suffix) => host.len() > suffix.len() && host.ends_with(suffix.as_str()),
+        }
+    }
+}
+
+/// The names a guest may resolve. Empty (the default) denies every lookup. Numeric
+/// addresses must be allowed too, as in WAMR.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ResolveAllowList {
+    patterns: Vec<ResolvePattern>,
+}
+
+impl ResolveAllowList {
+    /// Allows names matching `pattern`.
+    pub fn insert(&mut self, pattern: ResolvePattern) {
+        self.patterns.push(pattern);
+    }
+
+    /// Whether `host` may be resolved.
+    pub fn allows(&self, host: &str) -> bool {
+        self.patterns.iter().any(|p| p.matches(host))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list(patterns: &[&str]) -> ResolveAllowList {
+        let mut l = ResolveAllowList::default();
+        for p in patterns {
+            l.insert(p.parse().unwrap());
+        }
+        l
+    }
+
+    #[test]
+    fn parse_table() {
+        assert_eq!("*".parse(), Ok(ResolvePattern::Any));
+        assert_eq!("LocalHost.".parse(), Ok(ResolvePattern::Exact("localhost".into())));
+        assert_eq!("*.Example.com".parse(), Ok(ResolvePattern::Suffix(".example.com".into())));
+        for bad in ["", "a,b", "*example.com", "*.", "a.*.com", "two words", "*x"] {
+            let e = bad.parse::<ResolvePattern>().unwrap_err();
+            assert!(e.to_string().contains(&format!("'{bad}'")), "{e}");
+        }
+    }
+
+    #[test]
+    fn matching() {
+        let l = list(&["localhost", "*.example.com", "127.0.0.1"]);
+        assert!(l.allows("localhost"));
+        assert!(l.allows("LOCALHOST"));
+        assert!(l.allows("localhost."));
+        assert!(l.allows("a.example.com"));
+        assert!(l.allows("x.y.Example.COM"));
+        assert!(!l.allows("example.com"));
+        assert!(!l.allows("badexample.com"));
+        assert!(!l.allows(".example.com"));
+        assert!(l.allows("127.0.0.1"));
+        assert!(!l.allows("127.0.0.2"));
+        assert!(!ResolveAllowList::default().allows("localhost"));
+        assert!(list(&["*"]).allows("anything.at.all"));
+    }
+}

@@ -1,0 +1,250 @@
+//! The fd table: one per instance, shared by all of its threads.
+//!
+//! Entries are `Arc<Descriptor>`s: a host call clones the `Arc` under the table lock and
+//! releases the lock before any system call, so a blocking `recv` never holds the table, and a
+//! concurrent `fd_close` only drops the table's reference (the socket closes when the last
+//! call using it returns). New fds get the lowest free number, as POSIX does; WAMR's are
+//! random (spec §6.1), which no binary can depend on.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::abi::{Filetype, rights};
+use crate::errno::Errno;
+use crate::net::Socket;
+
+/// The default cap on open fds per instance.
+pub const DEFAULT_MAX_FDS: u32 = 1024;
+
+/// What an fd refers to.
+pub enum Kind {
+    /// A file, a terminal, a pipe: anything read and written through a host file descriptor.
+    File(File),
+    /// A directory, opened through a preopen (never outside one).
+    Dir(Dir),
+    /// A socket.
+    Socket(Socket),
+}
+
+/// A host file and the WASI type it reports.
+pub struct File {
+    /// The host file.
+    pub file: std::fs::File,
+    /// Reported by fd_fdstat_get and fd_filestat_get.
+    pub filetype: Filetype,
+}
+
+/// A directory capability.
+pub struct Dir {
+    /// Every path below it is resolved by cap-std, which refuses to leave it.
+    pub dir: cap_std::fs::Dir,
+    /// The guest-visible name if this is a preopen (fd_prestat_*).
+    pub preopen: Option<String>,
+}
+
+/// One fd table entry: the object and the rights the guest holds on it.
+pub struct Descriptor {
+    /// The object.
+    pub kind: Kind,
+    rights_base: AtomicU64,
+    rights_inheriting: AtomicU64,
+}
+
+impl Descriptor {
+    /// An entry with the rights that suit its kind.
+    pub fn new(kind: Kind) -> Descriptor {
+        let (base, inheriting) = match &kind {
+            Kind::File(f) if f.filetype == Filetype::RegularFile => (rights::REGULAR_FILE, 0),
+            Kind::File(_) => (rights::STREAM, 0),
+            Kind::Dir(_) => (rights::DIRECTORY, rights::DIRECTORY | rights::REGULAR_FILE),
+            Kind::Socket(_) => (rights::SOCKET, rights::ALL),
+        };
+        Descriptor::with_rights(kind, base, inheriting)
+    }
+
+    /// An entry with the given rights.
+    pub fn with_rights(kind: Kind, base: u64, inheriting: u64) -> Descriptor {
+        Descriptor { kind, rights_base: AtomicU64::new(base), rights_inheriting: AtomicU64::new(inheriting) }
+    }
+
+    /// (base, inheriting) rights.
+    pub fn rights(&self) -> (u64, u64) {
+        (self.rights_base.load(Ordering::Relaxed), self.rights_inheriting.load(Ordering::Relaxed))
+    }
+
+    /// Narrows the rights; asking for a right not held is ENOTCAPABLE (fd_fdstat_set_rights).
+    pub fn narrow_rights(&self, base: u64, inheriting: u64) -> Result<(), Errno> {
+        let (b, i) = self.rights();
+        if base & !b != 0 || inheriting & !i != 0 {
+            return Err(Errno::NotCapable);
+        }
+        self.rights_base.store(base, Ordering::Relaxed);
+        self.rights_inheriting.store(inheriting, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// ENOTCAPABLE unless every right in `need` is held.
+    pub fn require(&self, need: u64) -> Result<(), Errno> {
+        if self.rights_base.load(Ordering::Relaxed) & need == need { Ok(()) } else { Err(Errno::NotCapable) }
+    }
+
+    /// The WASI file type.
+    pub fn filetype(&self) -> Filetype {
+        match &self.kind {
+            Kind::File(f) => f.filetype,
+            Kind::Dir(_) => Filetype::Directory,
+            Kind::Socket(s) => s.filetype(),
+        }
+    }
+
+    /// The file, or EBADF (EISDIR for a directory).
+    pub fn as_file(&self) -> Result<&File, Errno> {
+        match &self.kind {
+            Kind::File(f) => Ok(f),
+            Kind::Dir(_) => Err(Errno::IsDir),
+            Kind::Socket(_) => Err(Errno::Badf),
+        }
+    }
+
+    /// The directory, or ENOTDIR.
+    pub fn as_dir(&self) -> Result<&Dir, Errno> {
+        match &self.kind {
+            Kind::Dir(d) => Ok(d),
+            _ => Err(Errno::NotDir),
+        }
+    }
+
+    /// The socket, or ENOTSOCK.
+    pub fn as_socket(&self) -> Result<&Socket, Errno> {
+        match &self.kind {
+            Kind::Socket(s) => Ok(s),
+            _ => Err(Errno::NotSock),
+        }
+    }
+}
+
+/// Maps guest fd numbers to descriptors.
+pub struct FdTable {
+    entries: BTreeMap<u32, Arc<Descriptor>>,
+    /// Numbers below `next` that are free.
+    free: BTreeSet<u32>,
+    next: u32,
+    max: u32,
+}
+
+impl FdTable {
+    /// An empty table that holds at most `max` fds.
+    pub fn new(max: u32) -> FdTable {
+        FdTable { entries: BTreeMap::new(), free: BTreeSet::new(), next: 0, max }
+    }
+
+    /// The entry at `fd`, or EBADF.
+    pub fn get(&self, fd: u32) -> Result<Arc<Descriptor>, Errno> {
+        self.entries.get(&fd).cloned().ok_or(Errno::Badf)
+    }
+
+    /// Inserts at the lowest free number. EMFILE when the table is full.
+    pub fn push(&mut self, d: Descriptor) -> Result<u32, Errno> {
+        if self.entries.len() >= self.max as usize {
+            return Err(Errno::Mfile);
+        }
+        let fd = match self.free.pop_first() {
+            Some(fd) => fd,
+            None => {
+                let fd = self.next;
+                self.next = self.next.checked_add(1).ok_or(Errno::Mfile)?;
+                fd
+            }
+        };
+        self.entries.insert(fd, Arc::new(d));
+        Ok(fd)
+    }
+
+    /// Removes and returns the entry at `fd`, or EBADF.
+    pub fn remove(&mut self, fd: u32) -> Result<Arc<Descriptor>, Errno> {
+        let d = self.entries.remove(&fd).ok_or(Errno::Badf)?;
+        self.free.insert(fd);
+        while self.next > 0 && self.free.remove(&(self.next - 1)) {
+            self.next -= 1;
+        }
+        Ok(d)
+    }
+
+    /// Moves `from` onto `to`, closing what was at `to` (fd_renumber). Both must be open.
+    pub fn renumber(&mut self, from: u32, to: u32) -> Result<(), Errno> {
+        if !self.entries.contains_key(&to) {
+            return Err(Errno::Badf);
+        }
+        let d = self.get(from)?;
+        if from != to {
+            self.remove(from)?;
+            self.entries.insert(to, d);
+        }
+        Ok(())
+    }
+
+    /// Number of open fds.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether no fd is open.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file() -> Descriptor {
+        let f = tempfile::tempfile().unwrap();
+        Descriptor::new(Kind::File(File { file: f, filetype: Filetype::RegularFile }))
+    }
+
+    #[test]
+    fn lowest_free_fd_is_reused() {
+        let mut t = FdTable::new(10);
+        assert_eq!(t.push(file()).unwrap(), 0);
+        assert_eq!(t.push(file()).unwrap(), 1);
+        assert_eq!(t.push(file()).unwrap(), 2);
+        t.remove(1).unwrap();
+        assert_eq!(t.push(file()).unwrap(), 1);
+        t.remove(2).unwrap();
+        t.remove(1).unwrap();
+        assert_eq!(t.push(file()).unwrap(), 1);
+        assert_eq!(t.remove(7).err(), Some(Errno::Badf));
+    }
+
+    #[test]
+    fn table_is_capped() {
+        let mut t = FdTable::new(2);
+        t.push(file()).unwrap();
+        t.push(file()).unwrap();
+        assert_eq!(t.push(file()).err(), Some(Errno::Mfile));
+    }
+
+    #[test]
+    fn renumber_replaces_the_target() {
+        let mut t = FdTable::new(10);
+        t.push(file()).unwrap();
+        t.push(file()).unwrap();
+        let moved = t.get(0).unwrap();
+        t.renumber(0, 1).unwrap();
+        assert!(Arc::ptr_eq(&t.get(1).unwrap(), &moved));
+        assert_eq!(t.get(0).err(), Some(Errno::Badf));
+        assert_eq!(t.renumber(1, 5).err(), Some(Errno::Badf));
+        assert_eq!(t.push(file()).unwrap(), 0);
+    }
+
+    #[test]
+    fn rights_only_narrow() {
+        let d = file();
+        d.require(rights::FD_READ).unwrap();
+        d.narrow_rights(rights::FD_WRITE, 0).unwrap();
+        assert_eq!(d.require(rights::FD_READ).err(), Some(Errno::NotCapable));
+        assert_eq!(d.narrow_rights(rights::FD_READ, 0).err(), Some(Errno::NotCapable));
+    }
+}
