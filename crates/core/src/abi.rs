@@ -407,9 +407,6 @@ mod tests {
         let mem = GuestMemory::new(&mut bytes);
         let sub = Subscription::read(&mem, 0).unwrap().unwrap();
         assert_eq!(sub.userdata, 42);
-        assert_eq!(
-            sub.kind,
-            SubscriptionKind::Clock { id: 1, timeout: 1_000_000, precision: 0, flags: 1 }
-        );
+        assert_eq!(sub.kind, SubscriptionKind::Clock { id: 1, timeout: 1_000_000, precision: 0, flags: 1 });
     }
 }

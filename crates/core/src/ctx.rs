@@ -119,8 +119,9 @@ impl CtxBuilder {
     /// `--map-dir`). The guest can reach nothing outside it.
     pub fn preopen_dir(&mut self, host: impl AsRef<Path>, guest: impl Into<String>) -> io::Result<&mut Self> {
         let host = host.as_ref();
-        let dir = cap_std::fs::Dir::open_ambient_dir(host, cap_std::ambient_authority())
-            .map_err(|e| io::Error::new(e.kind(), format!("cannot open directory {}: {e}", host.display())))?;
+        let dir = cap_std::fs::Dir::open_ambient_dir(host, cap_std::ambient_authority()).map_err(|e| {
+            io::Error::new(e.kind(), format!("cannot open directory {}: {e}", host.display()))
+        })?;
         self.preopens.push((guest.into(), dir));
         Ok(self)
     }
@@ -162,11 +163,14 @@ impl CtxBuilder {
                     }
                 }
             };
-            let filetype = file.metadata().map(|m| Filetype::from_std(m.file_type())).unwrap_or(Filetype::Unknown);
+            let filetype =
+                file.metadata().map(|m| Filetype::from_std(m.file_type())).unwrap_or(Filetype::Unknown);
             table.push(Descriptor::new(Kind::File(File { file, filetype }))).map_err(io::Error::other)?;
         }
         for (guest, dir) in self.preopens.drain(..) {
-            table.push(Descriptor::new(Kind::Dir(Dir { dir, preopen: Some(guest) }))).map_err(io::Error::other)?;
+            table
+                .push(Descriptor::new(Kind::Dir(Dir { dir, preopen: Some(guest) })))
+                .map_err(io::Error::other)?;
         }
         Ok(Ctx {
             args: std::mem::take(&mut self.args),

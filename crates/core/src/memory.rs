@@ -115,7 +115,9 @@ impl<'a> GuestMemory<'a> {
         let start = ptr as usize;
         let tail = self.bytes.get(start..).ok_or_else(|| out_of_bounds(ptr, 1, self.len()))?;
         let end = tail.iter().position(|&b| b == 0).ok_or_else(|| {
-            Trap(format!("out of bounds memory access: string at {ptr:#x} has no NUL before the end of memory"))
+            Trap(format!(
+                "out of bounds memory access: string at {ptr:#x} has no NUL before the end of memory"
+            ))
         })?;
         Ok(&tail[..end])
     }
@@ -151,9 +153,8 @@ impl<'a> GuestMemory<'a> {
         }
         let mut order: Vec<usize> = (0..iovs.len()).filter(|&i| iovs[i].len > 0).collect();
         order.sort_by_key(|&i| iovs[i].buf);
-        let overlaps = order
-            .windows(2)
-            .any(|w| iovs[w[0]].buf as u64 + iovs[w[0]].len as u64 > iovs[w[1]].buf as u64);
+        let overlaps =
+            order.windows(2).any(|w| iovs[w[0]].buf as u64 + iovs[w[0]].len as u64 > iovs[w[1]].buf as u64);
         if overlaps {
             let first = order.iter().copied().min().expect("overlap needs two buffers");
             let iov = iovs[first];
@@ -178,9 +179,7 @@ impl<'a> GuestMemory<'a> {
 
 #[cold]
 fn out_of_bounds(ptr: u32, len: u32, size: usize) -> Trap {
-    Trap(format!(
-        "out of bounds memory access: {len} bytes at {ptr:#x} (linear memory is {size} bytes)"
-    ))
+    Trap(format!("out of bounds memory access: {len} bytes at {ptr:#x} (linear memory is {size} bytes)"))
 }
 
 /// Total length of `iovs`, saturating (lengths are each bounded by memory already).

@@ -30,7 +30,13 @@ pub fn clock_res_get(_cx: &Ctx, mem: &mut GuestMemory<'_>, id: u32, out: u32) ->
 }
 
 /// `clock_time_get`: the clock's time in nanoseconds. The precision hint is not needed.
-pub fn clock_time_get(_cx: &Ctx, mem: &mut GuestMemory<'_>, id: u32, _precision: u64, out: u32) -> Result<()> {
+pub fn clock_time_get(
+    _cx: &Ctx,
+    mem: &mut GuestMemory<'_>,
+    id: u32,
+    _precision: u64,
+    out: u32,
+) -> Result<()> {
     mem.write(out, now(id)?)?;
     Ok(())
 }

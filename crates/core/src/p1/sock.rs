@@ -10,12 +10,29 @@ pub fn sock_accept(_cx: &Ctx, _mem: &mut GuestMemory<'_>, _fd: u32, _flags: u32,
 }
 
 /// `sock_recv`.
-pub fn sock_recv(_cx: &Ctx, _mem: &mut GuestMemory<'_>, _fd: u32, _ri_data: u32, _ri_data_len: u32, _ri_flags: u32, _ro_datalen: u32, _ro_flags: u32) -> Result<()> {
+pub fn sock_recv(
+    _cx: &Ctx,
+    _mem: &mut GuestMemory<'_>,
+    _fd: u32,
+    _ri_data: u32,
+    _ri_data_len: u32,
+    _ri_flags: u32,
+    _ro_datalen: u32,
+    _ro_flags: u32,
+) -> Result<()> {
     Err(Errno::NoSys.into())
 }
 
 /// `sock_send`.
-pub fn sock_send(_cx: &Ctx, _mem: &mut GuestMemory<'_>, _fd: u32, _si_data: u32, _si_data_len: u32, _si_flags: u32, _so_datalen: u32) -> Result<()> {
+pub fn sock_send(
+    _cx: &Ctx,
+    _mem: &mut GuestMemory<'_>,
+    _fd: u32,
+    _si_data: u32,
+    _si_data_len: u32,
+    _si_flags: u32,
+    _so_datalen: u32,
+) -> Result<()> {
     Err(Errno::NoSys.into())
 }
 

@@ -8,7 +8,7 @@ mod pool;
 mod resolve;
 
 pub use pool::{AddrPool, Cidr};
-pub use resolve::{ResolvePattern, ResolveAllowList};
+pub use resolve::{ResolveAllowList, ResolvePattern};
 
 use std::fmt;
 

@@ -57,7 +57,10 @@ impl FromStr for Cidr {
             return Err(err(format!("the mask '{mask}' is not a decimal number")));
         };
         if prefix > width {
-            return Err(err(format!("the mask /{mask} is out of range: an {} mask is 0 to {width}", if width == 32 { "IPv4" } else { "IPv6" })));
+            return Err(err(format!(
+                "the mask /{mask} is out of range: an {} mask is 0 to {width}",
+                if width == 32 { "IPv4" } else { "IPv6" }
+            )));
         }
         let mut cidr = Cidr { base, prefix: prefix as u8 };
         if let IpAddr::V6(v6) = base {

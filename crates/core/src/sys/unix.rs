@@ -53,7 +53,9 @@ pub fn bytes_readable(fd: BorrowedFd<'_>) -> io::Result<u64> {
 pub fn clock(id: libc::clockid_t, resolution: bool) -> io::Result<u64> {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: `ts` is a live local that the call fills in.
-    let r = unsafe { if resolution { libc::clock_getres(id, &mut ts) } else { libc::clock_gettime(id, &mut ts) } };
+    let r = unsafe {
+        if resolution { libc::clock_getres(id, &mut ts) } else { libc::clock_gettime(id, &mut ts) }
+    };
     if r < 0 {
         return Err(io::Error::last_os_error());
     }
