@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use crate::abi::Filetype;
 use crate::errno::{Errno, Result};
 use crate::interrupt::Interrupt;
-use crate::policy::Policy;
+use crate::policy::{AddrPool, Policy, PolicyError};
 use crate::table::{DEFAULT_MAX_FDS, Descriptor, Dir, FdTable, File, Kind};
 
 /// Everything the host functions of one instance share: arguments, environment, the fd
@@ -130,6 +130,22 @@ impl CtxBuilder {
     pub fn policy(&mut self, policy: Policy) -> &mut Self {
         self.policy = policy;
         self
+    }
+
+    /// Grants the addresses of one `--addr-pool` value (`CIDR[,CIDR...]`) for bind, connect
+    /// and send_to. Nothing is granted by default.
+    pub fn addr_pool(&mut self, list: &str) -> Result<&mut Self, PolicyError> {
+        for cidr in AddrPool::parse_list(list)? {
+            self.policy.addr_pool.insert(cidr);
+        }
+        Ok(self)
+    }
+
+    /// Allows resolving names matching one `--allow-resolve` pattern (`name`, `*.suffix` or
+    /// `*`). Nothing is allowed by default.
+    pub fn allow_resolve(&mut self, pattern: &str) -> Result<&mut Self, PolicyError> {
+        self.policy.allow_resolve.insert(pattern.parse()?);
+        Ok(self)
     }
 
     /// Caps the number of open fds (EMFILE past it).

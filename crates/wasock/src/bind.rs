@@ -1,0 +1,146 @@
+//! The wasmtime binding: registers every host function of wasock-core in a [`Linker`].
+//!
+//! Each import becomes one closure that splits the caller into linear memory and the
+//! instance's [`Ctx`], calls the core function and turns its result into what wasm sees:
+//! an errno, a trap, or the guest's exit.
+
+use std::sync::Arc;
+
+use wasmtime::{Caller, Extern, FuncType, Linker, Memory, Module, Store};
+use wasock_core::{Ctx, Error as CoreError, GuestMemory};
+
+/// The data of every store: the instance's shared context and its memory, once known.
+pub struct Host {
+    pub(crate) cx: Arc<Ctx>,
+    pub(crate) memory: Option<Memory>,
+}
+
+/// The module names whose imports wasock provides.
+pub const MODULES: [&str; 2] = ["wasi_snapshot_preview1", "wasi_unstable"];
+
+/// How a core argument type travels through wasm.
+trait Abi {
+    type Wasm: wasmtime::WasmTy;
+    fn from_wasm(w: Self::Wasm) -> Self;
+}
+
+impl Abi for u32 {
+    type Wasm = i32;
+    fn from_wasm(w: i32) -> u32 {
+        w as u32
+    }
+}
+
+impl Abi for u64 {
+    type Wasm = i64;
+    fn from_wasm(w: i64) -> u64 {
+        w as u64
+    }
+}
+
+fn split<'a>(caller: &'a mut Caller<'_, Host>) -> wasmtime::Result<(GuestMemory<'a>, Arc<Ctx>)> {
+    let Some(memory) = caller.data().memory else {
+        return Err(wasmtime::Error::msg("this module exports no linear memory named \"memory\", which WASI needs"));
+    };
+    let (bytes, host) = memory.data_and_store_mut(caller);
+    Ok((GuestMemory::new(bytes), host.cx.clone()))
+}
+
+/// Converts a core result into the wasm result, tracing the call when asked to.
+fn finish(cx: &Ctx, name: &str, args: &[i64], result: wasock_core::Result<()>) -> wasmtime::Result<i32> {
+    if cx.tracing() {
+        let shown: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let outcome = match &result {
+            Ok(()) => "ok".to_string(),
+            Err(CoreError::Errno(e)) => format!("errno {e}"),
+            Err(CoreError::Trap(t)) => format!("trap: {t}"),
+            Err(CoreError::Exit(e)) => format!("exit {}", e.0),
+        };
+        cx.trace(format_args!("{name}({}) -> {outcome}", shown.join(", ")));
+    }
+    match result {
+        Ok(()) => Ok(0),
+        Err(CoreError::Errno(e)) => Ok(i32::from(e.raw())),
+        Err(CoreError::Trap(t)) => Err(wasmtime::Error::new(t)),
+        Err(CoreError::Exit(e)) => Err(wasmtime::Error::new(e)),
+    }
+}
+
+macro_rules! register {
+    ($linker:ident, $module:ident; $($name:ident($($arg:ident: $ty:ty),*) = $path:path;)*) => {$(
+        $linker.func_wrap(
+            $module,
+            stringify!($name),
+            |mut caller: Caller<'_, Host>, $($arg: <$ty as Abi>::Wasm),*| -> wasmtime::Result<i32> {
+                let (mut mem, cx) = split(&mut caller)?;
+                let result = $path(&cx, &mut mem, $(<$ty as Abi>::from_wasm($arg)),*);
+                finish(&cx, stringify!($name), &[$($arg as i64),*], result)
+            },
+        )?;
+    )*};
+}
+
+/// Adds every wasock host function to `linker` under both module names.
+pub fn add_to_linker(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
+    for module in MODULES {
+        macro_rules! p1 {
+            ($($t:tt)*) => { register!(linker, module; $($t)*); };
+        }
+        wasock_core::for_each_import!(p1);
+        wasock_core::for_each_wamr_import!(p1);
+        linker.func_wrap(module, "proc_exit", |caller: Caller<'_, Host>, code: i32| -> wasmtime::Result<()> {
+            let cx = &caller.data().cx;
+            cx.trace(format_args!("proc_exit({code})"));
+            match wasock_core::p1::proc::proc_exit(cx, code as u32) {
+                CoreError::Exit(e) => Err(wasmtime::Error::new(e)),
+                other => Err(wasmtime::Error::msg(format!("proc_exit failed: {other:?}"))),
+            }
+        })?;
+    }
+    linker.allow_shadowing(true);
+    let unstable = "wasi_unstable";
+    macro_rules! p0 {
+        ($($t:tt)*) => { register!(linker, unstable; $($t)*); };
+    }
+    wasock_core::for_each_unstable_override!(p0);
+    linker.allow_shadowing(false);
+    Ok(())
+}
+
+/// An import the module declares that wasock cannot satisfy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unlinked {
+    /// `module::name`.
+    pub name: String,
+    /// Why: not provided, or provided with another type.
+    pub reason: String,
+}
+
+/// Like iwasm, a module whose imports wasock lacks still runs: each missing (or mistyped)
+/// function import becomes a function that traps, naming the import, when called.
+/// Returns what was stubbed so that `-v` can list it.
+pub fn stub_unlinked(
+    linker: &mut Linker<Host>,
+    store: &mut Store<Host>,
+    module: &Module,
+) -> wasmtime::Result<Vec<Unlinked>> {
+    let mut unlinked = Vec::new();
+    linker.allow_shadowing(true);
+    for import in module.imports() {
+        let wasmtime::ExternType::Func(want) = import.ty() else { continue };
+        let reason = match linker.get_by_import(&mut *store, &import) {
+            Some(Extern::Func(f)) if FuncType::eq(&f.ty(&*store), &want) => continue,
+            Some(Extern::Func(f)) => format!("wasock provides it as {} but the module imports it as {want}", f.ty(&*store)),
+            Some(_) => continue,
+            None => "wasock does not provide it".to_string(),
+        };
+        let name = format!("{}::{}", import.module(), import.name());
+        let message = format!("called unlinked import function {name}: {reason}");
+        linker.func_new(import.module(), import.name(), want, move |_, _, _| {
+            Err(wasmtime::Error::msg(message.clone()))
+        })?;
+        unlinked.push(Unlinked { name, reason });
+    }
+    linker.allow_shadowing(false);
+    Ok(unlinked)
+}

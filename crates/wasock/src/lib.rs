@@ -1,0 +1,28 @@
+//! wasock: a WebAssembly runtime that gives wasm programs real Berkeley sockets.
+//!
+//! It runs WASI preview 1 programs, including binaries built for WAMR's `iwasm` against its
+//! socket extension, on wasmtime. The host logic lives in [`wasock_core`]; this crate binds it
+//! to wasmtime and offers a small embedding API.
+//!
+//! ```no_run
+//! use wasock::{CtxBuilder, Runtime, RuntimeConfig};
+//!
+//! let runtime = Runtime::new(&RuntimeConfig::default())?;
+//! let module = runtime.load_file("app.wasm".as_ref())?;
+//! let mut cx = CtxBuilder::new();
+//! cx.arg("app.wasm").env("GREETING", "hello").preopen_dir("/tmp/data", "/data")?;
+//! cx.addr_pool("127.0.0.1/32")?.allow_resolve("localhost")?;
+//! let status = runtime.run(&module, cx.build()?)?;
+//! println!("guest exited with {status}");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![deny(missing_docs)]
+
+mod bind;
+mod run;
+
+pub use bind::{MODULES, Unlinked};
+pub use run::{Error, Runtime, RuntimeConfig, format_val};
+pub use wasock_core::policy::{AddrPool, Cidr, Policy, PolicyError, ResolveAllowList, ResolvePattern};
+pub use wasock_core::{Ctx, CtxBuilder, Exit, Trap};
+pub use wasmtime::Val;

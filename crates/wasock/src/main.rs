@@ -1,0 +1,106 @@
+//! The `wasock` command: a drop-in for iwasm's command line. It only parses flags, builds
+//! the context and reports; the work is in the library.
+
+mod flags;
+
+use std::ffi::OsString;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use flags::{LowArgs, Mode};
+use wasock::{CtxBuilder, Error, Runtime, RuntimeConfig};
+
+/// iwasm's exit status for a usage error, a trap or a timeout.
+const EXIT_FAILURE: u8 = 1;
+/// iwasm's exit status when the runtime cannot start the module.
+const EXIT_CANNOT_START: u8 = 255;
+/// wasmtime's default `max_wasm_stack`; `--stack-size` never lowers it.
+const MIN_WASM_STACK: usize = 512 * 1024;
+
+fn main() -> ExitCode {
+    let low = match LowArgs::parse(std::env::args_os().skip(1)) {
+        Ok(low) => low,
+        Err(e) => {
+            eprintln!("wasock: {}", e.0);
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    match &low.mode {
+        Mode::Help => {
+            print!("{}", flags::help());
+            ExitCode::SUCCESS
+        }
+        Mode::Version => {
+            println!("wasock {} (WASI preview 1 + WAMR socket extension, on wasmtime 48.0.8)", env!("CARGO_PKG_VERSION"));
+            ExitCode::SUCCESS
+        }
+        Mode::Run { module, args } => run(&low, module, args),
+    }
+}
+
+/// Why the run stopped, as the exit status and, if any, a message.
+struct Failure(u8, String);
+
+fn run(low: &LowArgs, module: &OsString, args: &[OsString]) -> ExitCode {
+    match try_run(low, module, args) {
+        Ok(status) => ExitCode::from(status as u8),
+        Err(Failure(status, message)) => {
+            eprintln!("wasock: {message}");
+            ExitCode::from(status)
+        }
+    }
+}
+
+fn try_run(low: &LowArgs, module: &OsString, args: &[OsString]) -> Result<i32, Failure> {
+    let cannot_start = |m: String| Failure(EXIT_CANNOT_START, m);
+    let mut cx = CtxBuilder::new();
+    cx.arg(module.as_encoded_bytes()).trace(low.trace);
+    if low.function.is_none() {
+        for a in args {
+            cx.arg(a.as_encoded_bytes());
+        }
+    }
+    for (k, v) in &low.envs {
+        cx.env(k, v);
+    }
+    for dir in &low.dirs {
+        cx.preopen_dir(dir, dir.as_str()).map_err(|e| cannot_start(format!("--dir={dir}: {e}")))?;
+    }
+    for (guest, host) in &low.map_dirs {
+        cx.preopen_dir(host, guest.as_str()).map_err(|e| cannot_start(format!("--map-dir={guest}::{host}: {e}")))?;
+    }
+    for list in &low.addr_pools {
+        cx.addr_pool(list).map_err(|e| cannot_start(format!("--addr-pool={list}: {e}")))?;
+    }
+    for pattern in &low.allow_resolves {
+        cx.allow_resolve(pattern).map_err(|e| cannot_start(format!("--allow-resolve={pattern}: {e}")))?;
+    }
+    let config = RuntimeConfig {
+        timeout: low.timeout_ms.map(Duration::from_millis),
+        max_wasm_stack: low.stack_size.map(|s| s.max(MIN_WASM_STACK)),
+    };
+    let runtime = Runtime::new(&config).map_err(|e| cannot_start(e.to_string()))?;
+    let module = runtime.load_file(Path::new(module)).map_err(|e| cannot_start(e.to_string()))?;
+    if low.trace {
+        for u in runtime.unlinked_imports(&module) {
+            eprintln!("wasock: import {} is not linked ({}); calling it traps", u.name, u.reason);
+        }
+    }
+    let cx = cx.build().map_err(|e| cannot_start(format!("cannot set up the guest: {e}")))?;
+    let outcome = match &low.function {
+        None => runtime.run(&module, cx),
+        Some(name) => {
+            let texts: Vec<String> = args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+            runtime.call(&module, cx, name, &texts).map(|results| {
+                let shown: Vec<String> = results.iter().map(wasock::format_val).collect();
+                println!("{}", shown.join(","));
+                0
+            })
+        }
+    };
+    outcome.map_err(|e| match e {
+        Error::Load { .. } | Error::Instantiate(_) => cannot_start(e.to_string()),
+        Error::Trap(_) | Error::Timeout(_) | Error::BadArguments(_) => Failure(EXIT_FAILURE, e.to_string()),
+    })
+}

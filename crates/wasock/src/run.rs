@@ -1,0 +1,273 @@
+//! Loading modules and running them.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use wasmtime::{Config, Engine, Linker, Module, Store, Val, ValType};
+use wasock_core::{Ctx, Exit, Trap};
+
+use crate::bind::{self, Host, Unlinked};
+
+/// Engine settings.
+#[derive(Clone, Debug, Default)]
+pub struct RuntimeConfig {
+    /// Stop the guest after this long, even when it is blocked in a host call.
+    pub timeout: Option<Duration>,
+    /// The most native stack wasm frames may use, in bytes (wasmtime's default when `None`).
+    pub max_wasm_stack: Option<usize>,
+}
+
+/// Why a guest did not run to an exit status.
+#[derive(Debug)]
+pub enum Error {
+    /// The file could not be read or is not a wasm module.
+    Load {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The module could not be instantiated or has no entry point.
+    Instantiate(String),
+    /// The guest trapped; the message includes the wasm backtrace.
+    Trap(String),
+    /// The guest ran past [`RuntimeConfig::timeout`].
+    Timeout(Duration),
+    /// An `-f` argument did not fit the function.
+    BadArguments(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Load { path, reason } => write!(f, "cannot load {}: {reason}", path.display()),
+            Error::Instantiate(m) => write!(f, "cannot start the module: {m}"),
+            Error::Trap(m) => write!(f, "the guest trapped: {m}"),
+            Error::Timeout(t) => write!(f, "the guest was stopped after the --timeout of {} ms", t.as_millis()),
+            Error::BadArguments(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// A configured engine and the linker with every wasock host function. Reusable: load and
+/// run any number of modules with it.
+pub struct Runtime {
+    engine: Engine,
+    linker: Linker<Host>,
+    config: RuntimeConfig,
+}
+
+/// How a run ended normally.
+enum Ended {
+    Exit(i32),
+    Results(Vec<Val>),
+}
+
+impl Runtime {
+    /// An engine with wasock's settings.
+    pub fn new(config: &RuntimeConfig) -> Result<Runtime, Error> {
+        let mut wt = Config::new();
+        // Interruption checks cost a little in every loop; pay only when a timeout can fire.
+        wt.epoch_interruption(config.timeout.is_some());
+        if let Some(stack) = config.max_wasm_stack {
+            wt.max_wasm_stack(stack);
+        }
+        let engine = Engine::new(&wt).map_err(|e| Error::Instantiate(format!("{e:#}")))?;
+        let mut linker = Linker::new(&engine);
+        bind::add_to_linker(&mut linker).map_err(|e| Error::Instantiate(format!("{e:#}")))?;
+        Ok(Runtime { engine, linker, config: config.clone() })
+    }
+
+    /// Compiles a `.wasm` (or `.wat`) file.
+    pub fn load_file(&self, path: &Path) -> Result<Module, Error> {
+        let load_err = |reason: String| Error::Load { path: path.to_path_buf(), reason };
+        let bytes = std::fs::read(path).map_err(|e| load_err(e.to_string()))?;
+        let looks_like_wat = bytes.iter().take_while(|b| b.is_ascii_whitespace()).count() < bytes.len()
+            && matches!(bytes.iter().find(|b| !b.is_ascii_whitespace()), Some(b'(' | b';'));
+        if !bytes.starts_with(b"\0asm") && !looks_like_wat {
+            return Err(load_err(
+                "not a WebAssembly module (a .wasm file starts with the bytes \\0asm)".to_string(),
+            ));
+        }
+        Module::new(&self.engine, &bytes).map_err(|e| load_err(format!("{e:#}")))
+    }
+
+    /// The function imports of `module` that wasock does not provide (they trap if called).
+    pub fn unlinked_imports(&self, module: &Module) -> Vec<Unlinked> {
+        let Ok(cx) = wasock_core::CtxBuilder::new().build() else { return Vec::new() };
+        let mut store = Store::new(&self.engine, Host { cx: Arc::new(cx), memory: None });
+        let mut linker = self.linker.clone();
+        bind::stub_unlinked(&mut linker, &mut store, module).unwrap_or_default()
+    }
+
+    /// Runs a command module's `_start` (calling `_initialize` first for a reactor) and
+    /// returns its exit status: 0 when `_start` returns, else the `proc_exit` code.
+    pub fn run(&self, module: &Module, cx: Ctx) -> Result<i32, Error> {
+        match self.execute(module, cx, None)? {
+            Ended::Exit(code) => Ok(code),
+            Ended::Results(_) => Ok(0),
+        }
+    }
+
+    /// Calls the export `name` with arguments parsed from text by its parameter types, as
+    /// iwasm's `-f` does, and returns its results.
+    pub fn call(&self, module: &Module, cx: Ctx, name: &str, args: &[String]) -> Result<Vec<Val>, Error> {
+        match self.execute(module, cx, Some((name, args)))? {
+            Ended::Results(r) => Ok(r),
+            Ended::Exit(code) => Err(Error::Trap(format!("the function exited with status {code}"))),
+        }
+    }
+
+    fn execute(&self, module: &Module, cx: Ctx, call: Option<(&str, &[String])>) -> Result<Ended, Error> {
+        let cx = Arc::new(cx);
+        let mut store = Store::new(&self.engine, Host { cx: cx.clone(), memory: None });
+        let mut linker = self.linker.clone();
+        bind::stub_unlinked(&mut linker, &mut store, module).map_err(|e| Error::Instantiate(format!("{e:#}")))?;
+        let watchdog = self.config.timeout.map(|t| Watchdog::start(self.engine.clone(), cx.clone(), t));
+        if watchdog.is_some() {
+            store.set_epoch_deadline(1);
+            store.epoch_deadline_trap();
+        }
+        let result = self.instantiate_and_call(&mut linker, &mut store, module, call);
+        let timed_out = watchdog.is_some_and(Watchdog::stop);
+        match result {
+            Ok(ended) => Ok(ended),
+            Err(e) => match e.downcast_ref::<Exit>() {
+                Some(exit) => Ok(Ended::Exit(exit.0)),
+                None if e.is::<NoEntry>() => Err(Error::Instantiate(e.to_string())),
+                None if timed_out => Err(Error::Timeout(self.config.timeout.unwrap_or_default())),
+                None => Err(Error::Trap(describe_trap(&e))),
+            },
+        }
+    }
+
+    fn instantiate_and_call(
+        &self,
+        linker: &mut Linker<Host>,
+        store: &mut Store<Host>,
+        module: &Module,
+        call: Option<(&str, &[String])>,
+    ) -> wasmtime::Result<Ended> {
+        let instance = linker.instantiate(&mut *store, module)?;
+        store.data_mut().memory = instance.get_memory(&mut *store, "memory");
+        if let Some(init) = instance.get_func(&mut *store, "_initialize") {
+            if call.is_some() || instance.get_func(&mut *store, "_start").is_none() {
+                init.call(&mut *store, &[], &mut [])?;
+            }
+        }
+        let (name, args) = call.unwrap_or(("_start", &[]));
+        let Some(func) = instance.get_func(&mut *store, name) else {
+            let hint = if call.is_some() { "" } else { "; use -f NAME to call one of its exports" };
+            return Err(wasmtime::Error::msg(NoEntry(format!("the module exports no function named {name}{hint}"))));
+        };
+        let ty = func.ty(&*store);
+        let params: Vec<ValType> = ty.params().collect();
+        if params.len() != args.len() {
+            return Err(wasmtime::Error::msg(NoEntry(format!(
+                "{name} takes {} argument(s) but {} were given",
+                params.len(),
+                args.len()
+            ))));
+        }
+        let vals = params
+            .iter()
+            .zip(args)
+            .map(|(t, a)| parse_val(t, a))
+            .collect::<Result<Vec<Val>, String>>()
+            .map_err(|m| wasmtime::Error::msg(NoEntry(m)))?;
+        let mut results = vec![Val::I32(0); ty.results().len()];
+        func.call(&mut *store, &vals, &mut results)?;
+        Ok(Ended::Results(results))
+    }
+}
+
+/// A failure before the guest ran any code of ours: reported as such, not as a trap.
+#[derive(Debug)]
+struct NoEntry(String);
+
+impl fmt::Display for NoEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn describe_trap(e: &wasmtime::Error) -> String {
+    if let Some(t) = e.downcast_ref::<Trap>() {
+        // A host function's trap: its message, then where the guest was.
+        return match e.downcast_ref::<wasmtime::WasmBacktrace>() {
+            Some(bt) => format!("{t}\n{bt}"),
+            None => t.to_string(),
+        };
+    }
+    format!("{e:?}")
+}
+
+/// Parses one `-f` argument for a parameter of type `ty`.
+fn parse_val(ty: &ValType, text: &str) -> Result<Val, String> {
+    let bad = |what: &str| format!("argument '{text}' is not {what}");
+    fn int<T: TryFrom<i128>>(text: &str) -> Option<T> {
+        let t = text.trim();
+        let (neg, digits) = match t.strip_prefix('-') {
+            Some(d) => (true, d),
+            None => (false, t),
+        };
+        let v = match digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
+            Some(hex) => i128::from_str_radix(hex, 16).ok()?,
+            None => digits.parse::<i128>().ok()?,
+        };
+        T::try_from(if neg { -v } else { v }).ok()
+    }
+    Ok(match ty {
+        // iwasm accepts unsigned spellings too (e.g. 4294967295 for -1).
+        ValType::I32 => Val::I32(int::<i32>(text).or_else(|| int::<u32>(text).map(|v| v as i32)).ok_or_else(|| bad("an i32"))?),
+        ValType::I64 => Val::I64(int::<i64>(text).or_else(|| int::<u64>(text).map(|v| v as i64)).ok_or_else(|| bad("an i64"))?),
+        ValType::F32 => Val::F32(text.trim().parse::<f32>().map_err(|_| bad("an f32"))?.to_bits()),
+        ValType::F64 => Val::F64(text.trim().parse::<f64>().map_err(|_| bad("an f64"))?.to_bits()),
+        other => return Err(format!("parameters of type {other} cannot be given on the command line")),
+    })
+}
+
+/// Formats a result as iwasm does: `0x2a:i32`, `1.5:f64`.
+pub fn format_val(v: &Val) -> String {
+    match v {
+        Val::I32(i) => format!("{:#x}:i32", *i as u32),
+        Val::I64(i) => format!("{:#x}:i64", *i as u64),
+        Val::F32(b) => format!("{}:f32", f32::from_bits(*b)),
+        Val::F64(b) => format!("{}:f64", f64::from_bits(*b)),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Stops a guest after its timeout: wasm code through the epoch, host calls through the
+/// instance's interrupt.
+struct Watchdog {
+    done: mpsc::Sender<()>,
+    thread: std::thread::JoinHandle<bool>,
+}
+
+impl Watchdog {
+    fn start(engine: Engine, cx: Arc<Ctx>, timeout: Duration) -> Watchdog {
+        let (done, finished) = mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || match finished.recv_timeout(timeout) {
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                let ms = timeout.as_millis();
+                cx.interrupt.trigger(wasock_core::Error::Trap(Trap(format!("stopped by --timeout={ms}"))));
+                engine.increment_epoch();
+                true
+            }
+            _ => false,
+        });
+        Watchdog { done, thread }
+    }
+
+    /// Ends the watchdog; true if it had fired.
+    fn stop(self) -> bool {
+        let _ = self.done.send(());
+        self.thread.join().unwrap_or(false)
+    }
+}
