@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what building and testing wasock needs on Debian 12: clang + wasi-libc for C
+# guests, the wasm32-wasip1 Rust targets for Rust guests, wabt and cmake for the tests.
+set -euo pipefail
+packages=(clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt cmake)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+fi
+rustup target add wasm32-wasip1 wasm32-wasip1-threads >/dev/null

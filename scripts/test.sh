@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what it needs, then runs every unit and integration test.
+# The integration tests compile their C and Rust guests from source.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+cargo test --workspace --locked "$@"
