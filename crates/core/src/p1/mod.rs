@@ -3,6 +3,7 @@
 pub mod args_env;
 pub mod clock;
 pub mod fd;
+pub(crate) mod fs_util;
 pub mod path;
 pub mod poll;
 pub mod proc;
