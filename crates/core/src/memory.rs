@@ -56,6 +56,25 @@ impl<'a> GuestMemory<'a> {
         GuestMemory { bytes }
     }
 
+    /// Wraps the bytes of a shared linear memory (wasi-threads).
+    ///
+    /// # Safety
+    ///
+    /// `cells` must be the whole current extent of a live shared memory. Other guest threads
+    /// may read and write these bytes while the host call runs, exactly as racing
+    /// non-atomic wasm accesses may: the host only touches bytes inside `cells`, and a guest
+    /// that races with its own host call can only corrupt its own data. The host never
+    /// relies on guest bytes staying unchanged between two reads.
+    #[allow(unsafe_code)]
+    pub unsafe fn from_shared(cells: &'a [std::cell::UnsafeCell<u8>]) -> Self {
+        // SAFETY: UnsafeCell<u8> has the layout of u8, and UnsafeCell makes writes through a
+        // shared reference legal; the caller vouches for the extent (see above).
+        let bytes = unsafe {
+            std::slice::from_raw_parts_mut(std::cell::UnsafeCell::raw_get(cells.as_ptr()), cells.len())
+        };
+        GuestMemory { bytes }
+    }
+
     /// The memory's size in bytes.
     pub fn len(&self) -> usize {
         self.bytes.len()

@@ -6,13 +6,23 @@
 
 use std::sync::Arc;
 
-use wasmtime::{Caller, Extern, FuncType, Linker, Memory, Module, Store};
+use wasmtime::{Caller, Extern, FuncType, Linker, Memory, Module, SharedMemory, Store};
 use wasock_core::{Ctx, Error as CoreError, GuestMemory};
 
 /// The data of every store: the instance's shared context and its memory, once known.
+/// Every thread of an instance has its own store, and all of them share one `Ctx`.
 pub struct Host {
     pub(crate) cx: Arc<Ctx>,
-    pub(crate) memory: Option<Memory>,
+    pub(crate) memory: Option<GuestMemoryHandle>,
+}
+
+/// Where a store's linear memory is.
+#[derive(Clone)]
+pub enum GuestMemoryHandle {
+    /// An ordinary memory, owned by the store.
+    Plain(Memory),
+    /// A shared memory (wasi-threads), the same for every thread.
+    Shared(SharedMemory),
 }
 
 /// The module names whose imports wasock provides.
@@ -39,11 +49,25 @@ impl Abi for u64 {
 }
 
 fn split<'a>(caller: &'a mut Caller<'_, Host>) -> wasmtime::Result<(GuestMemory<'a>, Arc<Ctx>)> {
-    let Some(memory) = caller.data().memory else {
-        return Err(wasmtime::Error::msg("this module exports no linear memory named \"memory\", which WASI needs"));
-    };
-    let (bytes, host) = memory.data_and_store_mut(caller);
-    Ok((GuestMemory::new(bytes), host.cx.clone()))
+    match &caller.data().memory {
+        Some(GuestMemoryHandle::Plain(memory)) => {
+            let memory = *memory;
+            let (bytes, host) = memory.data_and_store_mut(caller);
+            Ok((GuestMemory::new(bytes), host.cx.clone()))
+        }
+        Some(GuestMemoryHandle::Shared(_)) => {
+            let host: &'a Host = caller.data();
+            let Some(GuestMemoryHandle::Shared(shared)) = &host.memory else { unreachable!() };
+            // SAFETY: `data()` is the whole current extent of the instance's live shared
+            // memory; see `GuestMemory::from_shared` for why racing guest threads are fine.
+            #[allow(unsafe_code)]
+            let mem = unsafe { GuestMemory::from_shared(shared.data()) };
+            Ok((mem, host.cx.clone()))
+        }
+        None => {
+            Err(wasmtime::Error::msg("this module has no linear memory named \"memory\", which WASI needs"))
+        }
+    }
 }
 
 /// Converts a core result into the wasm result, tracing the call when asked to.
@@ -88,14 +112,21 @@ pub fn add_to_linker(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
         }
         wasock_core::for_each_import!(p1);
         wasock_core::for_each_wamr_import!(p1);
-        linker.func_wrap(module, "proc_exit", |caller: Caller<'_, Host>, code: i32| -> wasmtime::Result<()> {
-            let cx = &caller.data().cx;
-            cx.trace(format_args!("proc_exit({code})"));
-            match wasock_core::p1::proc::proc_exit(cx, code as u32) {
-                CoreError::Exit(e) => Err(wasmtime::Error::new(e)),
-                other => Err(wasmtime::Error::msg(format!("proc_exit failed: {other:?}"))),
-            }
-        })?;
+        linker.func_wrap(
+            module,
+            "proc_exit",
+            |caller: Caller<'_, Host>, code: i32| -> wasmtime::Result<()> {
+                let cx = &caller.data().cx;
+                cx.trace(format_args!("proc_exit({code})"));
+                let exit = wasock_core::p1::proc::proc_exit(cx, code as u32);
+                // Other threads running wasm code notice at the next epoch tick.
+                caller.engine().increment_epoch();
+                match exit {
+                    CoreError::Exit(e) => Err(wasmtime::Error::new(e)),
+                    other => Err(wasmtime::Error::msg(format!("proc_exit failed: {other:?}"))),
+                }
+            },
+        )?;
     }
     linker.allow_shadowing(true);
     let unstable = "wasi_unstable";
@@ -130,7 +161,9 @@ pub fn stub_unlinked(
         let wasmtime::ExternType::Func(want) = import.ty() else { continue };
         let reason = match linker.get_by_import(&mut *store, &import) {
             Some(Extern::Func(f)) if FuncType::eq(&f.ty(&*store), &want) => continue,
-            Some(Extern::Func(f)) => format!("wasock provides it as {} but the module imports it as {want}", f.ty(&*store)),
+            Some(Extern::Func(f)) => {
+                format!("wasock provides it as {} but the module imports it as {want}", f.ty(&*store))
+            }
             Some(_) => continue,
             None => "wasock does not provide it".to_string(),
         };

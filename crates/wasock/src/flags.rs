@@ -21,17 +21,78 @@ pub struct FlagDef {
 
 /// Every flag, in the order `--help` lists them.
 pub const FLAGS: &[FlagDef] = &[
-    FlagDef { long: "dir", short: None, value: Some("PATH"), help: "Grant the guest the host directory PATH, under the same name. Repeatable." },
-    FlagDef { long: "map-dir", short: None, value: Some("GUEST::HOST"), help: "Grant the host directory HOST under the guest name GUEST. Repeatable." },
-    FlagDef { long: "env", short: None, value: Some("KEY=VALUE"), help: "Set an environment variable for the guest. Repeatable." },
-    FlagDef { long: "addr-pool", short: None, value: Some("CIDR[,CIDR...]"), help: "Addresses the guest may bind, connect and send to, e.g. 127.0.0.1/32,::1/128.\nRepeatable; nothing is allowed by default." },
-    FlagDef { long: "allow-resolve", short: None, value: Some("PATTERN"), help: "A name the guest may resolve: an exact name, *.suffix or *. Repeatable;\nnothing is allowed by default (numeric addresses too must be allowed)." },
-    FlagDef { long: "function", short: Some('f'), value: Some("NAME"), help: "Call the export NAME instead of _start; the arguments after the module are\nits arguments, and its results are printed as iwasm does (0x2a:i32)." },
-    FlagDef { long: "timeout", short: None, value: Some("MS"), help: "Stop the guest after MS milliseconds, even if it is blocked in a host call." },
-    FlagDef { long: "stack-size", short: None, value: Some("BYTES"), help: "Native stack available to wasm frames (wasmtime's max_wasm_stack); values\nbelow wasmtime's 512 KiB default are raised to it. The C stack of a guest\nlives in its own linear memory and is sized when it is linked." },
-    FlagDef { long: "heap-size", short: None, value: Some("BYTES"), help: "Accepted for iwasm compatibility and ignored: wasock has no host-managed\napp heap; guests allocate with their own malloc inside linear memory." },
-    FlagDef { long: "trace", short: Some('v'), value: None, help: "Print each host call with its result, each policy denial with the flag that\nwould allow it, and imports wasock lacks, to stderr. -v=N (iwasm's log\nlevel) turns this on for N >= 3." },
-    FlagDef { long: "interp", short: None, value: None, help: "Accepted for iwasm compatibility (as are --fast-jit, --llvm-jit and\n--multi-tier-jit); wasock always compiles with Cranelift." },
+    FlagDef {
+        long: "dir",
+        short: None,
+        value: Some("PATH"),
+        help: "Grant the guest the host directory PATH, under the same name. Repeatable.",
+    },
+    FlagDef {
+        long: "map-dir",
+        short: None,
+        value: Some("GUEST::HOST"),
+        help: "Grant the host directory HOST under the guest name GUEST. Repeatable.",
+    },
+    FlagDef {
+        long: "env",
+        short: None,
+        value: Some("KEY=VALUE"),
+        help: "Set an environment variable for the guest. Repeatable.",
+    },
+    FlagDef {
+        long: "addr-pool",
+        short: None,
+        value: Some("CIDR[,CIDR...]"),
+        help: "Addresses the guest may bind, connect and send to, e.g. 127.0.0.1/32,::1/128.\nRepeatable; nothing is allowed by default.",
+    },
+    FlagDef {
+        long: "allow-resolve",
+        short: None,
+        value: Some("PATTERN"),
+        help: "A name the guest may resolve: an exact name, *.suffix or *. Repeatable;\nnothing is allowed by default (numeric addresses too must be allowed).",
+    },
+    FlagDef {
+        long: "function",
+        short: Some('f'),
+        value: Some("NAME"),
+        help: "Call the export NAME instead of _start; the arguments after the module are\nits arguments, and its results are printed as iwasm does (0x2a:i32).",
+    },
+    FlagDef {
+        long: "timeout",
+        short: None,
+        value: Some("MS"),
+        help: "Stop the guest after MS milliseconds, even if it is blocked in a host call.",
+    },
+    FlagDef {
+        long: "max-threads",
+        short: None,
+        value: Some("N"),
+        help: "Threads a wasi-threads guest may run besides its main thread (default 64);\nthread-spawn fails past it.",
+    },
+    FlagDef {
+        long: "stack-size",
+        short: None,
+        value: Some("BYTES"),
+        help: "Native stack available to wasm frames (wasmtime's max_wasm_stack); values\nbelow wasmtime's 512 KiB default are raised to it. The C stack of a guest\nlives in its own linear memory and is sized when it is linked.",
+    },
+    FlagDef {
+        long: "heap-size",
+        short: None,
+        value: Some("BYTES"),
+        help: "Accepted for iwasm compatibility and ignored: wasock has no host-managed\napp heap; guests allocate with their own malloc inside linear memory.",
+    },
+    FlagDef {
+        long: "trace",
+        short: Some('v'),
+        value: None,
+        help: "Print each host call with its result, each policy denial with the flag that\nwould allow it, and imports wasock lacks, to stderr. -v=N (iwasm's log\nlevel) turns this on for N >= 3.",
+    },
+    FlagDef {
+        long: "interp",
+        short: None,
+        value: None,
+        help: "Accepted for iwasm compatibility (as are --fast-jit, --llvm-jit and\n--multi-tier-jit); wasock always compiles with Cranelift.",
+    },
     FlagDef { long: "version", short: None, value: None, help: "Print the version and exit." },
     FlagDef { long: "help", short: Some('h'), value: None, help: "Print this help and exit." },
 ];
@@ -58,6 +119,8 @@ pub struct LowArgs {
     pub timeout_ms: Option<u64>,
     /// `--stack-size`.
     pub stack_size: Option<usize>,
+    /// `--max-threads`.
+    pub max_threads: Option<u32>,
     /// `--trace`, `-v`, `-v=N` with N >= 3.
     pub trace: bool,
     /// What to do.
@@ -112,7 +175,9 @@ impl LowArgs {
             let def = match name.strip_prefix("--") {
                 Some(long) if IGNORED_SWITCHES.contains(&long) => continue,
                 Some(long) => FLAGS.iter().find(|f| f.long == long),
-                None => FLAGS.iter().find(|f| f.short.is_some_and(|s| name[1..] == *s.encode_utf8(&mut [0; 4]))),
+                None => {
+                    FLAGS.iter().find(|f| f.short.is_some_and(|s| name[1..] == *s.encode_utf8(&mut [0; 4])))
+                }
             }
             .ok_or_else(|| UsageError(format!("unknown option {name}; see wasock --help")))?;
             let value = match (def.value, inline) {
@@ -125,7 +190,10 @@ impl LowArgs {
                     .ok_or_else(|| UsageError(format!("{name} needs a value: {name}={placeholder}")))?,
             };
             if def.value.is_some() && value.is_empty() {
-                return Err(UsageError(format!("{name} needs a non-empty value: {name}={}", def.value.unwrap_or(""))));
+                return Err(UsageError(format!(
+                    "{name} needs a non-empty value: {name}={}",
+                    def.value.unwrap_or("")
+                )));
             }
             low.apply(def.long, value)?;
             if matches!(def.long, "help" | "version") {
@@ -143,19 +211,29 @@ impl LowArgs {
             "dir" => self.dirs.push(value),
             "map-dir" => {
                 let (guest, host) = value.split_once("::").ok_or_else(|| {
-                    UsageError(format!("--map-dir={value}: expected GUEST::HOST, e.g. --map-dir=/data::./data"))
+                    UsageError(format!(
+                        "--map-dir={value}: expected GUEST::HOST, e.g. --map-dir=/data::./data"
+                    ))
                 })?;
                 self.map_dirs.push((guest.to_string(), host.to_string()));
             }
             "env" => match value.split_once('=') {
                 Some((k, v)) if !k.is_empty() => self.envs.push((k.to_string(), v.to_string())),
-                _ => return Err(UsageError(format!("--env={value}: expected KEY=VALUE with a non-empty KEY"))),
+                _ => {
+                    return Err(UsageError(format!("--env={value}: expected KEY=VALUE with a non-empty KEY")));
+                }
             },
             "addr-pool" => self.addr_pools.push(value),
             "allow-resolve" => self.allow_resolves.push(value),
             "function" => self.function = Some(value),
             "timeout" => self.timeout_ms = Some(number("timeout")?),
             "stack-size" => self.stack_size = Some(number("stack-size")? as usize),
+            "max-threads" => {
+                let n = number("max-threads")?;
+                self.max_threads = Some(
+                    u32::try_from(n).map_err(|_| UsageError(format!("--max-threads={n} is too large")))?,
+                );
+            }
             "heap-size" => {
                 number("heap-size")?;
             }
@@ -208,7 +286,10 @@ mod tests {
         assert_eq!(low.dirs, ["."]);
         assert_eq!(low.envs, [("A".to_string(), "b=c".to_string())]);
         assert!(!low.trace);
-        assert_eq!(low.mode, Mode::Run { module: "app.wasm".into(), args: vec!["--dir=x".into(), "-v".into()] });
+        assert_eq!(
+            low.mode,
+            Mode::Run { module: "app.wasm".into(), args: vec!["--dir=x".into(), "-v".into()] }
+        );
     }
 
     #[test]
@@ -217,7 +298,8 @@ mod tests {
         assert_eq!(low.function.as_deref(), Some("add"));
         assert_eq!(low.timeout_ms, Some(50));
         assert_eq!(low.map_dirs, [("/g".to_string(), "/h".to_string())]);
-        let low = parse(&["--function=add", "--addr-pool=127.0.0.1/32", "--addr-pool", "::1/128", "m.wasm"]).unwrap();
+        let low = parse(&["--function=add", "--addr-pool=127.0.0.1/32", "--addr-pool", "::1/128", "m.wasm"])
+            .unwrap();
         assert_eq!(low.addr_pools, ["127.0.0.1/32", "::1/128"]);
     }
 

@@ -20,9 +20,10 @@
 
 mod bind;
 mod run;
+mod threads;
 
 pub use bind::{MODULES, Unlinked};
-pub use run::{Error, Runtime, RuntimeConfig, format_val};
+pub use run::{DEFAULT_MAX_THREADS, Error, Runtime, RuntimeConfig, format_val};
+pub use wasmtime::Val;
 pub use wasock_core::policy::{AddrPool, Cidr, Policy, PolicyError, ResolveAllowList, ResolvePattern};
 pub use wasock_core::{Ctx, CtxBuilder, Exit, Trap};
-pub use wasmtime::Val;

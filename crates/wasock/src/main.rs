@@ -32,7 +32,10 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Mode::Version => {
-            println!("wasock {} (WASI preview 1 + WAMR socket extension, on wasmtime 48.0.8)", env!("CARGO_PKG_VERSION"));
+            println!(
+                "wasock {} (WASI preview 1 + WAMR socket extension, on wasmtime 48.0.8)",
+                env!("CARGO_PKG_VERSION")
+            );
             ExitCode::SUCCESS
         }
         Mode::Run { module, args } => run(&low, module, args),
@@ -68,7 +71,8 @@ fn try_run(low: &LowArgs, module: &OsString, args: &[OsString]) -> Result<i32, F
         cx.preopen_dir(dir, dir.as_str()).map_err(|e| cannot_start(format!("--dir={dir}: {e}")))?;
     }
     for (guest, host) in &low.map_dirs {
-        cx.preopen_dir(host, guest.as_str()).map_err(|e| cannot_start(format!("--map-dir={guest}::{host}: {e}")))?;
+        cx.preopen_dir(host, guest.as_str())
+            .map_err(|e| cannot_start(format!("--map-dir={guest}::{host}: {e}")))?;
     }
     for list in &low.addr_pools {
         cx.addr_pool(list).map_err(|e| cannot_start(format!("--addr-pool={list}: {e}")))?;
@@ -79,6 +83,7 @@ fn try_run(low: &LowArgs, module: &OsString, args: &[OsString]) -> Result<i32, F
     let config = RuntimeConfig {
         timeout: low.timeout_ms.map(Duration::from_millis),
         max_wasm_stack: low.stack_size.map(|s| s.max(MIN_WASM_STACK)),
+        max_threads: low.max_threads.unwrap_or(wasock::DEFAULT_MAX_THREADS),
     };
     let runtime = Runtime::new(&config).map_err(|e| cannot_start(e.to_string()))?;
     let module = runtime.load_file(Path::new(module)).map_err(|e| cannot_start(e.to_string()))?;

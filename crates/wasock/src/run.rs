@@ -9,15 +9,29 @@ use std::time::Duration;
 use wasmtime::{Config, Engine, Linker, Module, Store, Val, ValType};
 use wasock_core::{Ctx, Exit, Trap};
 
-use crate::bind::{self, Host, Unlinked};
+use crate::bind::{self, GuestMemoryHandle, Host, Unlinked};
+use crate::threads;
 
 /// Engine settings.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct RuntimeConfig {
     /// Stop the guest after this long, even when it is blocked in a host call.
     pub timeout: Option<Duration>,
     /// The most native stack wasm frames may use, in bytes (wasmtime's default when `None`).
     pub max_wasm_stack: Option<usize>,
+    /// The most threads a wasi-threads guest may run at once besides its main thread
+    /// (`thread-spawn` fails past it). Default [`DEFAULT_MAX_THREADS`].
+    pub max_threads: u32,
+}
+
+/// Threads a guest may spawn by default: enough for a thread-per-connection server with
+/// dozens of clients, few enough to bound what a guest can take.
+pub const DEFAULT_MAX_THREADS: u32 = 64;
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        RuntimeConfig { timeout: None, max_wasm_stack: None, max_threads: DEFAULT_MAX_THREADS }
+    }
 }
 
 /// Why a guest did not run to an exit status.
@@ -46,7 +60,9 @@ impl fmt::Display for Error {
             Error::Load { path, reason } => write!(f, "cannot load {}: {reason}", path.display()),
             Error::Instantiate(m) => write!(f, "cannot start the module: {m}"),
             Error::Trap(m) => write!(f, "the guest trapped: {m}"),
-            Error::Timeout(t) => write!(f, "the guest was stopped after the --timeout of {} ms", t.as_millis()),
+            Error::Timeout(t) => {
+                write!(f, "the guest was stopped after the --timeout of {} ms", t.as_millis())
+            }
             Error::BadArguments(m) => f.write_str(m),
         }
     }
@@ -72,8 +88,12 @@ impl Runtime {
     /// An engine with wasock's settings.
     pub fn new(config: &RuntimeConfig) -> Result<Runtime, Error> {
         let mut wt = Config::new();
-        // Interruption checks cost a little in every loop; pay only when a timeout can fire.
-        wt.epoch_interruption(config.timeout.is_some());
+        // Epochs stop wasm code that never calls the host: on --timeout, and in every thread
+        // when one thread exits or traps. Each store checks its own instance's state when the
+        // epoch ticks, so programs sharing an engine do not stop each other.
+        wt.epoch_interruption(true);
+        wt.wasm_threads(true);
+        wt.shared_memory(true);
         if let Some(stack) = config.max_wasm_stack {
             wt.max_wasm_stack(stack);
         }
@@ -124,17 +144,45 @@ impl Runtime {
     }
 
     fn execute(&self, module: &Module, cx: Ctx, call: Option<(&str, &[String])>) -> Result<Ended, Error> {
+        let setup = |e: wasmtime::Error| Error::Instantiate(format!("{e:#}"));
         let cx = Arc::new(cx);
-        let mut store = Store::new(&self.engine, Host { cx: cx.clone(), memory: None });
         let mut linker = self.linker.clone();
-        bind::stub_unlinked(&mut linker, &mut store, module).map_err(|e| Error::Instantiate(format!("{e:#}")))?;
-        let watchdog = self.config.timeout.map(|t| Watchdog::start(self.engine.clone(), cx.clone(), t));
-        if watchdog.is_some() {
-            store.set_epoch_deadline(1);
-            store.epoch_deadline_trap();
+        let shared = threads::shared_memory_import(&self.engine, module).map_err(setup)?;
+        let memory = shared.as_ref().map(|(_, _, m)| GuestMemoryHandle::Shared(m.clone()));
+        let mut store = new_store(&self.engine, &cx, memory.clone());
+        if let Some((module_name, name, mem)) = &shared {
+            linker.define(&store, module_name, name, mem.clone()).map_err(setup)?;
         }
-        let result = self.instantiate_and_call(&mut linker, &mut store, module, call);
+        let spawner = match &shared {
+            Some((_, _, mem)) if threads::imports_thread_spawn(module) => Some(
+                threads::Spawner::install(
+                    &mut linker,
+                    &self.engine,
+                    &cx,
+                    mem.clone(),
+                    self.config.max_threads,
+                )
+                .map_err(setup)?,
+            ),
+            _ => None,
+        };
+        bind::stub_unlinked(&mut linker, &mut store, module).map_err(setup)?;
+        if let Some(spawner) = &spawner {
+            spawner.set_instance_pre(linker.instantiate_pre(module).map_err(setup)?);
+        }
+        let watchdog = self.config.timeout.map(|t| Watchdog::start(self.engine.clone(), cx.clone(), t));
+        let result = self.instantiate_and_call(&mut linker, &mut store, module, memory, call);
         let timed_out = watchdog.is_some_and(Watchdog::stop);
+        let stopped_before = cx.interrupt.check();
+        // The main thread is done: whatever other threads remain must stop too.
+        stop_instance(&self.engine, &cx, wasock_core::Error::Exit(Exit(0)));
+        let result = result.or_else(|e| match stopped_before {
+            // Another thread exited or trapped first: that is the program's outcome.
+            Err(wasock_core::Error::Exit(exit)) if e.downcast_ref::<Exit>().is_none() => {
+                Err(wasmtime::Error::new(exit))
+            }
+            _ => Err(e),
+        });
         match result {
             Ok(ended) => Ok(ended),
             Err(e) => match e.downcast_ref::<Exit>() {
@@ -151,10 +199,16 @@ impl Runtime {
         linker: &mut Linker<Host>,
         store: &mut Store<Host>,
         module: &Module,
+        memory: Option<GuestMemoryHandle>,
         call: Option<(&str, &[String])>,
     ) -> wasmtime::Result<Ended> {
         let instance = linker.instantiate(&mut *store, module)?;
-        store.data_mut().memory = instance.get_memory(&mut *store, "memory");
+        store.data_mut().memory = memory.or_else(|| {
+            instance
+                .get_memory(&mut *store, "memory")
+                .map(GuestMemoryHandle::Plain)
+                .or_else(|| instance.get_shared_memory(&mut *store, "memory").map(GuestMemoryHandle::Shared))
+        });
         if let Some(init) = instance.get_func(&mut *store, "_initialize") {
             if call.is_some() || instance.get_func(&mut *store, "_start").is_none() {
                 init.call(&mut *store, &[], &mut [])?;
@@ -163,7 +217,9 @@ impl Runtime {
         let (name, args) = call.unwrap_or(("_start", &[]));
         let Some(func) = instance.get_func(&mut *store, name) else {
             let hint = if call.is_some() { "" } else { "; use -f NAME to call one of its exports" };
-            return Err(wasmtime::Error::msg(NoEntry(format!("the module exports no function named {name}{hint}"))));
+            return Err(wasmtime::Error::msg(NoEntry(format!(
+                "the module exports no function named {name}{hint}"
+            ))));
         };
         let ty = func.ty(&*store);
         let params: Vec<ValType> = ty.params().collect();
@@ -224,8 +280,12 @@ fn parse_val(ty: &ValType, text: &str) -> Result<Val, String> {
     }
     Ok(match ty {
         // iwasm accepts unsigned spellings too (e.g. 4294967295 for -1).
-        ValType::I32 => Val::I32(int::<i32>(text).or_else(|| int::<u32>(text).map(|v| v as i32)).ok_or_else(|| bad("an i32"))?),
-        ValType::I64 => Val::I64(int::<i64>(text).or_else(|| int::<u64>(text).map(|v| v as i64)).ok_or_else(|| bad("an i64"))?),
+        ValType::I32 => Val::I32(
+            int::<i32>(text).or_else(|| int::<u32>(text).map(|v| v as i32)).ok_or_else(|| bad("an i32"))?,
+        ),
+        ValType::I64 => Val::I64(
+            int::<i64>(text).or_else(|| int::<u64>(text).map(|v| v as i64)).ok_or_else(|| bad("an i64"))?,
+        ),
         ValType::F32 => Val::F32(text.trim().parse::<f32>().map_err(|_| bad("an f32"))?.to_bits()),
         ValType::F64 => Val::F64(text.trim().parse::<f64>().map_err(|_| bad("an f64"))?.to_bits()),
         other => return Err(format!("parameters of type {other} cannot be given on the command line")),
@@ -256,8 +316,11 @@ impl Watchdog {
         let thread = std::thread::spawn(move || match finished.recv_timeout(timeout) {
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 let ms = timeout.as_millis();
-                cx.interrupt.trigger(wasock_core::Error::Trap(Trap(format!("stopped by --timeout={ms}"))));
-                engine.increment_epoch();
+                stop_instance(
+                    &engine,
+                    &cx,
+                    wasock_core::Error::Trap(Trap(format!("stopped by --timeout={ms}"))),
+                );
                 true
             }
             _ => false,
@@ -270,4 +333,26 @@ impl Watchdog {
         let _ = self.done.send(());
         self.thread.join().unwrap_or(false)
     }
+}
+
+/// A store for one thread of an instance. When the engine's epoch ticks, the store checks
+/// its instance: once stopped, the thread's wasm code traps with the stop reason.
+pub(crate) fn new_store(engine: &Engine, cx: &Arc<Ctx>, memory: Option<GuestMemoryHandle>) -> Store<Host> {
+    let mut store = Store::new(engine, Host { cx: cx.clone(), memory });
+    store.set_epoch_deadline(1);
+    let watched = cx.clone();
+    store.epoch_deadline_callback(move |_| match watched.interrupt.check() {
+        Ok(()) => Ok(wasmtime::UpdateDeadline::Continue(1)),
+        Err(wasock_core::Error::Exit(e)) => Err(wasmtime::Error::new(e)),
+        Err(wasock_core::Error::Trap(t)) => Err(wasmtime::Error::new(t)),
+        Err(wasock_core::Error::Errno(e)) => Err(wasmtime::Error::msg(format!("stopped: {e}"))),
+    });
+    store
+}
+
+/// Stops every thread of an instance: host calls through its interrupt, wasm code through
+/// the epoch. The first reason given wins.
+pub(crate) fn stop_instance(engine: &Engine, cx: &Ctx, reason: wasock_core::Error) {
+    cx.interrupt.trigger(reason);
+    engine.increment_epoch();
 }
