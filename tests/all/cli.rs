@@ -1,0 +1,128 @@
+//! The `wasock` command line: errors a person reads, --version/--help, `-f`, imports the
+//! runtime does not provide, --timeout, and traps.
+
+use crate::util::{TestDir, Wasock, c, wat};
+use std::time::Duration;
+
+/// "Stops within a few seconds" for --timeout=300.
+const TIMEOUT_GRACE: Duration = Duration::from_secs(5);
+
+#[test]
+fn missing_module_file_is_an_error_naming_it() {
+    let test = TestDir::new();
+    let missing = test.path().join("no_such_module.wasm");
+    let out = Wasock::new().module(&missing).run();
+    out.assert_failure().assert_stderr_contains("no_such_module.wasm");
+}
+
+#[test]
+fn text_file_that_is_not_wasm_is_a_clear_error() {
+    let test = TestDir::new();
+    let bogus = test.path().join("not_really.wasm");
+    std::fs::write(&bogus, "this is plain text, not a WebAssembly module\n").expect("write the text file");
+    let out = Wasock::new().module(&bogus).run();
+    out.assert_failure().assert_stderr_contains("not_really.wasm");
+    assert!(out.stdout.is_empty(), "nothing may run\n{out}");
+}
+
+#[test]
+fn version_prints_the_package_version() {
+    let out = Wasock::new().opt("--version").run();
+    out.assert_success();
+    assert!(
+        out.stdout.contains("wasock") && out.stdout.contains(env!("CARGO_PKG_VERSION")),
+        "--version must print the name and version {}\n{out}",
+        env!("CARGO_PKG_VERSION")
+    );
+}
+
+#[test]
+fn help_lists_the_options() {
+    let out = Wasock::new().opt("--help").run();
+    out.assert_success();
+    for option in ["--dir", "--map-dir", "--env", "--addr-pool", "--allow-resolve", "--timeout", "--function"]
+    {
+        assert!(out.stdout.contains(option), "--help does not mention {option}\n{out}");
+    }
+}
+
+#[test]
+fn invoke_exported_function_with_i32_args() {
+    let module = wat("cli_add");
+    let out = module.cmd().args(["2", "40"]).run_with_function("add");
+    out.assert_success();
+    assert!(out.stdout.contains("0x2a:i32"), "add(2, 40) must print 0x2a:i32\n{out}");
+
+    let out = module.cmd().args(["7", "8"]).run_with_function("add");
+    out.assert_success();
+    assert!(out.stdout.contains("0xf:i32"), "add(7, 8) must print 0xf:i32\n{out}");
+
+    let out = Wasock::new().opt("--function").opt("answer").module(module.path()).run();
+    out.assert_success();
+    assert!(out.stdout.contains("0x2a:i32"), "answer() must print 0x2a:i32\n{out}");
+
+    let out = module.cmd().run_with_function("no_such_export");
+    out.assert_failure().assert_stderr_contains("no_such_export");
+}
+
+#[test]
+fn unprovided_import_is_fine_until_called() {
+    let module = wat("cli_missing_import");
+    let out = module.cmd().run();
+    out.assert_success().assert_stdout("ran without calling it\n");
+
+    let out = module.cmd().run_with_function("call_missing");
+    out.assert_failure().assert_stderr_contains("not_provided_anywhere");
+}
+
+#[test]
+fn timeout_stops_a_spinning_guest() {
+    let out = c("cli_spin").cmd().opt("--timeout=300").run();
+    out.assert_failure();
+    assert!(out.elapsed < TIMEOUT_GRACE, "--timeout=300 took {:?} to stop the guest\n{out}", out.elapsed);
+    assert_eq!(out.stdout, "spinning\n", "the guest must have started\n{out}");
+    assert!(!out.stderr.trim().is_empty(), "a timeout must be reported on stderr\n{out}");
+}
+
+#[test]
+fn timeout_stops_a_guest_blocked_on_stdin() {
+    let out = c("p1_stdio").cmd().opt("--timeout=300").arg("echo").silent_stdin().run();
+    out.assert_failure();
+    assert!(
+        out.elapsed < TIMEOUT_GRACE,
+        "--timeout=300 took {:?} to stop a blocked read\n{out}",
+        out.elapsed
+    );
+    assert!(!out.stderr.trim().is_empty(), "a timeout must be reported on stderr\n{out}");
+}
+
+#[test]
+fn timeout_leaves_a_guest_that_finishes_in_time_alone() {
+    let out = c("p1_exit").cmd().opt("--timeout=20000").args(["exit", "7"]).run();
+    out.assert_no_host_crash();
+    assert_eq!(out.code(), Some(7), "the guest's own exit code must survive an unexpired --timeout\n{out}");
+    out.assert_stdout("stdout: exit 7\n");
+}
+
+#[test]
+fn trap_exits_non_zero_with_a_message() {
+    let out = c("cli_trap").cmd().run();
+    out.assert_failure();
+    assert_eq!(out.code(), Some(1), "a trap exits with 1\n{out}");
+    assert_eq!(out.stdout, "before trap\n");
+    assert!(
+        out.stderr.to_lowercase().contains("unreachable"),
+        "the trap message must say what trapped\n{out}"
+    );
+}
+
+trait FunctionExt {
+    fn run_with_function(self, name: &str) -> crate::util::Output;
+}
+
+impl FunctionExt for Wasock {
+    /// Runs with `-f NAME` (an option, so it goes before the module).
+    fn run_with_function(self, name: &str) -> crate::util::Output {
+        self.opt("-f").opt(name).run()
+    }
+}

@@ -1,0 +1,59 @@
+//! wasock's integration tests: guest programs from tests/programs, compiled from source during
+//! the test run (C with clang and wasi-libc, Rust with cargo for wasm32-wasip1), run through
+//! the `wasock` CLI.
+//!
+//! - `p1`: WASI preview 1 behaviour seen by guests (args, env, exit, stdio, files, dirs,
+//!   timestamps, clocks, random, poll, sandboxing, wild pointers).
+//! - `cli`: the command line itself (errors, --version, -f, missing imports, --timeout, traps).
+//! - `util`: building guests and running the CLI with a time limit.
+//!
+//! `every_program_has_a_test` fails when a file in tests/programs is not used by any test.
+
+mod cli;
+mod p1;
+mod util;
+
+use std::path::Path;
+
+/// The file stems in `dir` with extension `ext`, sorted.
+fn stems(dir: &Path, ext: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        .map(|entry| entry.expect("directory entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == ext))
+        .map(|path| path.file_stem().expect("file stem").to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// wasmtime's rule: a program without a test is a mistake. A test uses a program through
+/// `c("NAME")`, `rust("NAME")`, `wat("NAME")` or `both("NAME")` (C and Rust) in a test module.
+#[test]
+fn every_program_has_a_test() {
+    let here = util::repo_root().join("tests/all");
+    let mut sources = String::new();
+    for module in stems(&here, "rs") {
+        if module != "main" && module != "util" {
+            sources.push_str(
+                &std::fs::read_to_string(here.join(format!("{module}.rs"))).expect("read a test module"),
+            );
+        }
+    }
+    let programs = util::programs_dir();
+    let mut untested = Vec::new();
+    for (dir, ext, helpers) in [
+        ("c", "c", &["c", "both"][..]),
+        ("rust/src/bin", "rs", &["rust", "both"][..]),
+        ("wat", "wat", &["wat"][..]),
+    ] {
+        let found = stems(&programs.join(dir), ext);
+        assert!(!found.is_empty(), "no programs found in tests/programs/{dir}");
+        for name in found {
+            if !helpers.iter().any(|helper| sources.contains(&format!("{helper}(\"{name}\")"))) {
+                untested.push(format!("tests/programs/{dir}/{name}.{ext} (use {})", helpers.join(" or ")));
+            }
+        }
+    }
+    assert!(untested.is_empty(), "programs without a test:\n{}", untested.join("\n"));
+}
