@@ -220,7 +220,9 @@ impl LowArgs {
             "env" => match value.split_once('=') {
                 Some((k, v)) if !k.is_empty() => self.envs.push((k.to_string(), v.to_string())),
                 _ => {
-                    return Err(UsageError(format!("--env={value}: expected KEY=VALUE with a non-empty KEY")));
+                    return Err(UsageError(format!(
+                        "--env={value}: expected KEY=VALUE with a non-empty KEY"
+                    )));
                 }
             },
             "addr-pool" => self.addr_pools.push(value),

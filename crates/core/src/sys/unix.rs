@@ -61,3 +61,203 @@ pub fn clock(id: libc::clockid_t, resolution: bool) -> io::Result<u64> {
     }
     Ok((ts.tv_sec as u64).saturating_mul(1_000_000_000).saturating_add(ts.tv_nsec as u64))
 }
+
+/// [`recvmsg(2)`](https://man7.org/linux/man-pages/man2/recvmsg.2.html) straight into
+/// initialised buffers (guest memory), with `flags` (MSG_PEEK, ...). Returns the byte count
+/// and the message flags (`is_truncated()` for a datagram longer than the buffers).
+pub fn recv_vectored(
+    socket: &socket2::Socket,
+    bufs: &mut [io::IoSliceMut<'_>],
+    flags: libc::c_int,
+) -> io::Result<(usize, socket2::RecvFlags)> {
+    socket.recv_vectored_with_flags(as_uninit_slices(bufs), flags)
+}
+
+/// Like [`recv_vectored`], also returning the sender's address (an unnamed address, of
+/// family AF_UNSPEC, when the kernel reports none, as on a TCP socket).
+pub fn recv_from_vectored(
+    socket: &socket2::Socket,
+    bufs: &mut [io::IoSliceMut<'_>],
+    flags: libc::c_int,
+) -> io::Result<(usize, socket2::RecvFlags, socket2::SockAddr)> {
+    socket.recv_from_vectored_with_flags(as_uninit_slices(bufs), flags)
+}
+
+/// Views initialised buffers as socket2's possibly-uninitialised ones. Private: handing the
+/// result to safe code could let it write uninitialised bytes into them, while `recvmsg`
+/// only ever writes received (initialised) bytes.
+fn as_uninit_slices<'a, 'b>(bufs: &'a mut [io::IoSliceMut<'b>]) -> &'a mut [socket2::MaybeUninitSlice<'b>] {
+    // SAFETY: on Unix both `IoSliceMut` and `socket2::MaybeUninitSlice` are
+    // `#[repr(transparent)]` wrappers of `libc::iovec` (std documents IoSliceMut as ABI
+    // compatible with iovec; socket2 performs this very cast in its `Read` impl), so the
+    // slices have the same layout and lifetime. The kernel writes only initialised bytes, and
+    // the callers above pass the view to recvmsg only.
+    unsafe { &mut *(bufs as *mut [io::IoSliceMut<'b>] as *mut [socket2::MaybeUninitSlice<'b>]) }
+}
+
+/// [`setsockopt(2)`](https://man7.org/linux/man-pages/man2/setsockopt.2.html) with an int
+/// value, for options socket2 has no setter for (or whose setter does more, e.g.
+/// `set_tcp_keepalive` also turns SO_KEEPALIVE on).
+pub fn setsockopt_int(
+    fd: BorrowedFd<'_>,
+    level: libc::c_int,
+    name: libc::c_int,
+    value: libc::c_int,
+) -> io::Result<()> {
+    // SAFETY: the option value points at a live int and its length is that of an int.
+    let r = unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            level,
+            name,
+            (&value as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if r < 0 { Err(io::Error::last_os_error()) } else { Ok(()) }
+}
+
+/// [`getsockopt(2)`](https://man7.org/linux/man-pages/man2/getsockopt.2.html) of an int option.
+pub fn getsockopt_int(fd: BorrowedFd<'_>, level: libc::c_int, name: libc::c_int) -> io::Result<libc::c_int> {
+    let mut value: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: value and len are live locals; the kernel writes at most `len` bytes to value.
+    let r = unsafe {
+        libc::getsockopt(fd.as_raw_fd(), level, name, (&mut value as *mut libc::c_int).cast(), &mut len)
+    };
+    if r < 0 { Err(io::Error::last_os_error()) } else { Ok(value) }
+}
+
+/// SO_LINGER with the raw `{l_onoff, l_linger}` pair. socket2's `set_linger` takes an
+/// `Option<Duration>`, which cannot carry a negative or an "off but 5 s" value.
+pub fn set_linger(fd: BorrowedFd<'_>, on: bool, seconds: i32) -> io::Result<()> {
+    let value = libc::linger { l_onoff: on as libc::c_int, l_linger: seconds };
+    // SAFETY: the option value points at a live `linger` and its length is that of a linger.
+    let r = unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&value as *const libc::linger).cast(),
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        )
+    };
+    if r < 0 { Err(io::Error::last_os_error()) } else { Ok(()) }
+}
+
+/// SO_LINGER as the raw `(l_onoff != 0, l_linger)` pair.
+pub fn linger(fd: BorrowedFd<'_>) -> io::Result<(bool, i32)> {
+    let mut value = libc::linger { l_onoff: 0, l_linger: 0 };
+    let mut len = std::mem::size_of::<libc::linger>() as libc::socklen_t;
+    // SAFETY: value and len are live locals; the kernel writes at most `len` bytes to value.
+    let r = unsafe {
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&mut value as *mut libc::linger).cast(),
+            &mut len,
+        )
+    };
+    if r < 0 { Err(io::Error::last_os_error()) } else { Ok((value.l_onoff != 0, value.l_linger)) }
+}
+
+/// One result of [`getaddrinfo`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AddrInfo {
+    /// The address and port.
+    pub addr: std::net::SocketAddr,
+    /// `ai_socktype` (SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, ...).
+    pub socktype: libc::c_int,
+    /// `ai_protocol` (IPPROTO_TCP, IPPROTO_UDP, 0, ...).
+    pub protocol: libc::c_int,
+}
+
+/// Why [`getaddrinfo`] failed.
+#[derive(Debug)]
+pub enum AddrInfoError {
+    /// An `EAI_*` code other than EAI_SYSTEM.
+    Gai(libc::c_int),
+    /// EAI_SYSTEM, with the errno it left.
+    System(io::Error),
+}
+
+/// [`getaddrinfo(3)`](https://man7.org/linux/man-pages/man3/getaddrinfo.3.html) with
+/// `ai_family`/`ai_socktype` hints (0 for any) and no flags. Results that are neither IPv4
+/// nor IPv6 are skipped; at most `max` results are returned. Blocks for as long as the
+/// resolver takes.
+pub fn getaddrinfo(
+    host: &std::ffi::CStr,
+    service: Option<&std::ffi::CStr>,
+    family: libc::c_int,
+    socktype: libc::c_int,
+    max: usize,
+) -> Result<Vec<AddrInfo>, AddrInfoError> {
+    // SAFETY: an all-zero addrinfo is a valid "no hints" value (null pointers, zero ints).
+    let mut hints: libc::addrinfo = unsafe { std::mem::zeroed() };
+    hints.ai_family = family;
+    hints.ai_socktype = socktype;
+    let mut list: *mut libc::addrinfo = std::ptr::null_mut();
+    // SAFETY: host and service are NUL-terminated strings that outlive the call (or null for
+    // no service), hints is a live local, and list receives a pointer we free below.
+    let r = unsafe {
+        libc::getaddrinfo(host.as_ptr(), service.map_or(std::ptr::null(), |s| s.as_ptr()), &hints, &mut list)
+    };
+    if r != 0 {
+        return Err(if r == libc::EAI_SYSTEM {
+            AddrInfoError::System(io::Error::last_os_error())
+        } else {
+            AddrInfoError::Gai(r)
+        });
+    }
+    let mut out = Vec::new();
+    let mut node = list;
+    while !node.is_null() && out.len() < max {
+        // SAFETY: `node` is a non-null element of the list getaddrinfo returned, which stays
+        // valid until freeaddrinfo below.
+        let ai = unsafe { &*node };
+        if let Some(addr) = sockaddr_to_std(ai.ai_addr, ai.ai_addrlen) {
+            out.push(AddrInfo { addr, socktype: ai.ai_socktype, protocol: ai.ai_protocol });
+        }
+        node = ai.ai_next;
+    }
+    // SAFETY: `list` came from a successful getaddrinfo and is freed exactly once; no
+    // reference into it outlives this point (results were copied out).
+    unsafe { libc::freeaddrinfo(list) };
+    Ok(out)
+}
+
+/// Copies an IPv4 or IPv6 `sockaddr` of `len` bytes out of C memory; `None` for other
+/// families or a short length.
+fn sockaddr_to_std(sa: *const libc::sockaddr, len: libc::socklen_t) -> Option<std::net::SocketAddr> {
+    use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
+    if sa.is_null() || (len as usize) < std::mem::size_of::<libc::sa_family_t>() {
+        return None;
+    }
+    // SAFETY: sa points at `len` readable bytes (from getaddrinfo), which cover the family
+    // field; the struct reads below are guarded by the length check of their own size and
+    // are unaligned-safe.
+    unsafe {
+        match (*sa).sa_family as libc::c_int {
+            libc::AF_INET if len as usize >= std::mem::size_of::<libc::sockaddr_in>() => {
+                let sin = std::ptr::read_unaligned(sa.cast::<libc::sockaddr_in>());
+                let ip = Ipv4Addr::from(sin.sin_addr.s_addr.to_ne_bytes());
+                Some(SocketAddrV4::new(ip, u16::from_be(sin.sin_port)).into())
+            }
+            libc::AF_INET6 if len as usize >= std::mem::size_of::<libc::sockaddr_in6>() => {
+                let sin6 = std::ptr::read_unaligned(sa.cast::<libc::sockaddr_in6>());
+                let ip = Ipv6Addr::from(sin6.sin6_addr.s6_addr);
+                Some(
+                    SocketAddrV6::new(
+                        ip,
+                        u16::from_be(sin6.sin6_port),
+                        sin6.sin6_flowinfo,
+                        sin6.sin6_scope_id,
+                    )
+                    .into(),
+                )
+            }
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,288 @@
+//! The structs of WAMR's socket extension, encoded field by field (spec §2, wasm32).
+//!
+//! Every field holds a number in host order, and wasm is little-endian, so everything is
+//! little-endian in memory: IPv4 octets in reading order, the eight IPv6 groups as LE u16s,
+//! the port as an LE u16. Nothing here is in network byte order (spec §2.3).
+//!
+//! IPv6 scope ids and flow labels have no room in `__wasi_addr_t`: they are dropped when an
+//! address is written and zero when one is read (WAMR does the same, spec §11.10), so a
+//! link-local address (`fe80::/10`) cannot be used with an interface.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+
+use crate::errno::{Errno, Result, Trap};
+use crate::memory::GuestMemory;
+
+/// `__wasi_addr_type_t` (the `kind` field).
+pub mod addr_type {
+    /// IPv4.
+    pub const IPV4: u32 = 0;
+    /// IPv6.
+    pub const IPV6: u32 = 1;
+}
+
+/// `__wasi_address_family_t` (sock_open's `af`, the resolve hints' `family`).
+pub mod address_family {
+    /// IPv4.
+    pub const INET4: i32 = 0;
+    /// IPv6.
+    pub const INET6: i32 = 1;
+    /// Either.
+    pub const INET_UNSPEC: i32 = 2;
+}
+
+/// `__wasi_sock_type_t`.
+pub mod sock_type {
+    /// Any type (resolve hints only).
+    pub const SOCKET_ANY: i32 = -1;
+    /// SOCK_DGRAM.
+    pub const SOCKET_DGRAM: i32 = 0;
+    /// SOCK_STREAM.
+    pub const SOCKET_STREAM: i32 = 1;
+}
+
+/// `sizeof(__wasi_addr_t)`: u32 kind, then a union of ip4+port (6 bytes) or ip6+port (18).
+pub const ADDR_SIZE: u32 = 24;
+/// `sizeof(__wasi_addr_ip_t)`: u32 kind, then a union of 4 or 16 address bytes.
+pub const ADDR_IP_SIZE: u32 = 20;
+/// `sizeof(__wasi_addr_info_t)`: an `__wasi_addr_t`, then the i32 socket type.
+pub const ADDR_INFO_SIZE: u32 = 28;
+/// `sizeof(__wasi_addr_info_hints_t)`: i32 type, i32 family, u8 hints_enabled, 3 padding.
+pub const ADDR_INFO_HINTS_SIZE: u32 = 12;
+
+/// Offset of the union in `__wasi_addr_t` and `__wasi_addr_ip_t`.
+const UNION: usize = 4;
+/// Offset of the IPv4 port in `__wasi_addr_t`.
+const IP4_PORT: usize = 8;
+/// Offset of the IPv6 port in `__wasi_addr_t`.
+const IP6_PORT: usize = 20;
+
+/// Decodes an `__wasi_addr_t`. A kind other than IPv4/IPv6 is EPROTONOSUPPORT, as in WAMR.
+pub fn decode_addr(raw: &[u8; ADDR_SIZE as usize]) -> Result<SocketAddr, Errno> {
+    let kind = u32::from_le_bytes([raw[0], raw[1], raw[2], raw[3]]);
+    match kind {
+        addr_type::IPV4 => {
+            let ip = Ipv4Addr::new(raw[4], raw[5], raw[6], raw[7]);
+            let port = u16::from_le_bytes([raw[IP4_PORT], raw[IP4_PORT + 1]]);
+            Ok(SocketAddrV4::new(ip, port).into())
+        }
+        addr_type::IPV6 => {
+            let ip = decode_ip6(&raw[UNION..UNION + 16]);
+            let port = u16::from_le_bytes([raw[IP6_PORT], raw[IP6_PORT + 1]]);
+            Ok(SocketAddrV6::new(ip, port, 0, 0).into())
+        }
+        _ => Err(Errno::ProtoNoSupport),
+    }
+}
+
+/// Encodes `addr` into an `__wasi_addr_t`: `kind` and the union member of its family only;
+/// the other bytes keep their contents (WAMR writes the same bytes, spec §2.2). The scope id
+/// and flow label of an IPv6 address are dropped.
+pub fn encode_addr(addr: SocketAddr, raw: &mut [u8; ADDR_SIZE as usize]) {
+    match addr {
+        SocketAddr::V4(a) => {
+            raw[..4].copy_from_slice(&addr_type::IPV4.to_le_bytes());
+            raw[UNION..UNION + 4].copy_from_slice(&a.ip().octets());
+            raw[IP4_PORT..IP4_PORT + 2].copy_from_slice(&a.port().to_le_bytes());
+        }
+        SocketAddr::V6(a) => {
+            raw[..4].copy_from_slice(&addr_type::IPV6.to_le_bytes());
+            encode_ip6(a.ip(), &mut raw[UNION..UNION + 16]);
+            raw[IP6_PORT..IP6_PORT + 2].copy_from_slice(&a.port().to_le_bytes());
+        }
+    }
+}
+
+fn decode_ip6(raw: &[u8]) -> Ipv6Addr {
+    let mut groups = [0u16; 8];
+    for (g, pair) in groups.iter_mut().zip(raw.chunks_exact(2)) {
+        *g = u16::from_le_bytes([pair[0], pair[1]]);
+    }
+    Ipv6Addr::from(groups)
+}
+
+fn encode_ip6(ip: &Ipv6Addr, raw: &mut [u8]) {
+    for (pair, g) in raw.chunks_exact_mut(2).zip(ip.segments()) {
+        pair.copy_from_slice(&g.to_le_bytes());
+    }
+}
+
+/// Reads the `__wasi_addr_t` at `ptr`: traps unless all 24 bytes are in memory (WAMR checks
+/// the whole struct), then EPROTONOSUPPORT for an unknown kind.
+pub fn read_addr(mem: &GuestMemory<'_>, ptr: u32) -> Result<SocketAddr> {
+    let raw: &[u8; ADDR_SIZE as usize] =
+        mem.slice(ptr, ADDR_SIZE)?.try_into().expect("slice has ADDR_SIZE bytes");
+    Ok(decode_addr(raw)?)
+}
+
+/// Writes `addr` as an `__wasi_addr_t` at `ptr` (see [`encode_addr`]); traps unless all 24
+/// bytes are in memory.
+pub fn write_addr(mem: &mut GuestMemory<'_>, ptr: u32, addr: SocketAddr) -> Result<(), Trap> {
+    let raw: &mut [u8; ADDR_SIZE as usize] =
+        mem.slice_mut(ptr, ADDR_SIZE)?.try_into().expect("slice has ADDR_SIZE bytes");
+    encode_addr(addr, raw);
+    Ok(())
+}
+
+/// Decodes an `__wasi_addr_ip_t` (a multicast group). As in WAMR, kind IPv6 is IPv6 and
+/// every other kind is IPv4.
+pub fn decode_addr_ip(raw: &[u8; ADDR_IP_SIZE as usize]) -> IpAddr {
+    let kind = u32::from_le_bytes([raw[0], raw[1], raw[2], raw[3]]);
+    if kind == addr_type::IPV6 {
+        IpAddr::V6(decode_ip6(&raw[UNION..UNION + 16]))
+    } else {
+        IpAddr::V4(Ipv4Addr::new(raw[4], raw[5], raw[6], raw[7]))
+    }
+}
+
+/// Reads the `__wasi_addr_ip_t` at `ptr`; traps unless all 20 bytes are in memory.
+pub fn read_addr_ip(mem: &GuestMemory<'_>, ptr: u32) -> Result<IpAddr, Trap> {
+    let raw: &[u8; ADDR_IP_SIZE as usize] =
+        mem.slice(ptr, ADDR_IP_SIZE)?.try_into().expect("slice has ADDR_IP_SIZE bytes");
+    Ok(decode_addr_ip(raw))
+}
+
+/// Encodes an `__wasi_addr_info_t`: the address as [`encode_addr`] does, then the socket
+/// type ([`sock_type`]) at offset 24.
+pub fn encode_addr_info(addr: SocketAddr, socktype: i32, raw: &mut [u8; ADDR_INFO_SIZE as usize]) {
+    let (head, tail) = raw.split_at_mut(ADDR_SIZE as usize);
+    encode_addr(addr, head.try_into().expect("split at ADDR_SIZE"));
+    tail.copy_from_slice(&socktype.to_le_bytes());
+}
+
+/// `__wasi_addr_info_hints_t`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AddrInfoHints {
+    /// [`sock_type`] wanted.
+    pub socktype: i32,
+    /// [`address_family`] wanted.
+    pub family: i32,
+    /// Whether the two fields above apply (byte 8, non-zero = yes).
+    pub enabled: bool,
+}
+
+/// Decodes an `__wasi_addr_info_hints_t`; the padding bytes 9..12 are ignored.
+pub fn decode_hints(raw: &[u8; ADDR_INFO_HINTS_SIZE as usize]) -> AddrInfoHints {
+    AddrInfoHints {
+        socktype: i32::from_le_bytes([raw[0], raw[1], raw[2], raw[3]]),
+        family: i32::from_le_bytes([raw[4], raw[5], raw[6], raw[7]]),
+        enabled: raw[8] != 0,
+    }
+}
+
+/// Reads the hints at `ptr`; traps unless all 12 bytes are in memory.
+pub fn read_hints(mem: &GuestMemory<'_>, ptr: u32) -> Result<AddrInfoHints, Trap> {
+    let raw: &[u8; ADDR_INFO_HINTS_SIZE as usize] =
+        mem.slice(ptr, ADDR_INFO_HINTS_SIZE)?.try_into().expect("slice has ADDR_INFO_HINTS_SIZE bytes");
+    Ok(decode_hints(raw))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILL: u8 = 0xEE;
+
+    fn encoded(addr: &str) -> [u8; 24] {
+        let mut raw = [FILL; 24];
+        encode_addr(addr.parse().unwrap(), &mut raw);
+        raw
+    }
+
+    #[test]
+    fn ipv4_bytes_match_wamr() {
+        // Spec §2.3: 127.0.0.1:44967 → 00 00 00 00 | 7f 00 00 01 | a7 af; bytes 10..24 untouched.
+        let raw = encoded("127.0.0.1:44967");
+        assert_eq!(raw[..10], [0, 0, 0, 0, 0x7f, 0, 0, 1, 0xa7, 0xaf]);
+        assert!(raw[10..].iter().all(|&b| b == FILL), "{raw:02x?}");
+        assert_eq!(decode_addr(&raw).unwrap(), "127.0.0.1:44967".parse().unwrap());
+        // Port 1234 is d2 04, and octets stay in reading order.
+        let raw = encoded("10.20.30.40:1234");
+        assert_eq!(raw[4..10], [10, 20, 30, 40, 0xd2, 0x04]);
+    }
+
+    #[test]
+    fn ipv6_bytes_match_wamr() {
+        // Spec §2.3: [::1]:54823 → 01 00 00 00 | 00 ×14 | 01 00 | 27 d6; bytes 22..24 untouched.
+        let raw = encoded("[::1]:54823");
+        let mut want = vec![1, 0, 0, 0];
+        want.extend([0u8; 14]);
+        want.extend([0x01, 0x00, 0x27, 0xd6]);
+        assert_eq!(raw[..22], want[..]);
+        assert_eq!(raw[22..], [FILL, FILL]);
+        assert_eq!(decode_addr(&raw).unwrap(), "[::1]:54823".parse().unwrap());
+        // Each group is a little-endian u16: fe80::1 starts with 80 fe.
+        let raw = encoded("[fe80::1:2]:80");
+        assert_eq!(raw[4..6], [0x80, 0xfe]);
+        assert_eq!(raw[16..20], [0x01, 0x00, 0x02, 0x00]);
+        assert_eq!(raw[20..22], [80, 0]);
+    }
+
+    #[test]
+    fn scope_ids_are_dropped() {
+        let with_scope = SocketAddr::V6(SocketAddrV6::new("fe80::1".parse().unwrap(), 7, 3, 9));
+        let mut raw = [0u8; 24];
+        encode_addr(with_scope, &mut raw);
+        let back = decode_addr(&raw).unwrap();
+        assert_eq!(back, SocketAddr::V6(SocketAddrV6::new("fe80::1".parse().unwrap(), 7, 0, 0)));
+    }
+
+    #[test]
+    fn unknown_kind_is_eprotonosupport() {
+        let mut raw = encoded("127.0.0.1:1");
+        raw[0] = 2;
+        assert_eq!(decode_addr(&raw), Err(Errno::ProtoNoSupport));
+        raw[0] = 0;
+        raw[3] = 1; // kind 0x01000000
+        assert_eq!(decode_addr(&raw), Err(Errno::ProtoNoSupport));
+    }
+
+    #[test]
+    fn guest_memory_accessors_check_the_whole_struct() {
+        let mut bytes = vec![FILL; 64];
+        let mut mem = GuestMemory::new(&mut bytes);
+        write_addr(&mut mem, 40, "127.0.0.1:80".parse().unwrap()).unwrap();
+        assert_eq!(read_addr(&mem, 40).unwrap(), "127.0.0.1:80".parse().unwrap());
+        assert!(write_addr(&mut mem, 41, "127.0.0.1:80".parse().unwrap()).is_err(), "24 bytes at 41 > 64");
+        assert!(matches!(read_addr(&mem, 41), Err(crate::Error::Trap(_))));
+        assert!(read_addr_ip(&mem, 45).is_err());
+        assert!(read_hints(&mem, 53).is_err());
+        assert!(read_hints(&mem, 52).is_ok());
+    }
+
+    #[test]
+    fn addr_ip_layout() {
+        let mut raw = [0u8; 20];
+        raw[4..8].copy_from_slice(&[224, 0, 0, 251]);
+        assert_eq!(decode_addr_ip(&raw), "224.0.0.251".parse::<IpAddr>().unwrap());
+        raw[0] = 7; // Not IPv6: WAMR treats it as IPv4.
+        assert_eq!(decode_addr_ip(&raw), "224.0.0.251".parse::<IpAddr>().unwrap());
+        raw[0] = 1;
+        raw[4..20].copy_from_slice(&[0x02, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xfb, 0]);
+        assert_eq!(decode_addr_ip(&raw), "ff02::fb".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn addr_info_and_hints_layout() {
+        let mut raw = [FILL; 28];
+        encode_addr_info("127.0.0.1:8080".parse().unwrap(), sock_type::SOCKET_STREAM, &mut raw);
+        assert_eq!(raw[..10], [0, 0, 0, 0, 127, 0, 0, 1, 0x90, 0x1f]);
+        assert!(raw[10..24].iter().all(|&b| b == FILL));
+        assert_eq!(raw[24..], [1, 0, 0, 0]);
+        encode_addr_info("[::1]:53".parse().unwrap(), sock_type::SOCKET_DGRAM, &mut raw);
+        assert_eq!(raw[..4], [1, 0, 0, 0]);
+        assert_eq!(raw[20..], [53, 0, FILL, FILL, 0, 0, 0, 0]);
+
+        let raw = [0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 1, 0xaa, 0xbb, 0xcc];
+        assert_eq!(
+            decode_hints(&raw),
+            AddrInfoHints {
+                socktype: sock_type::SOCKET_ANY,
+                family: address_family::INET_UNSPEC,
+                enabled: true
+            }
+        );
+        let raw = [1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1];
+        assert!(!decode_hints(&raw).enabled, "only byte 8 enables the hints");
+    }
+}
