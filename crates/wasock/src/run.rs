@@ -176,12 +176,12 @@ impl Runtime {
         let stopped_before = cx.interrupt.check();
         // The main thread is done: whatever other threads remain must stop too.
         stop_instance(&self.engine, &cx, wasock_core::Error::Exit(Exit(0)));
-        let result = result.or_else(|e| match stopped_before {
+        let result = result.map_err(|e| match stopped_before {
             // Another thread exited or trapped first: that is the program's outcome.
             Err(wasock_core::Error::Exit(exit)) if e.downcast_ref::<Exit>().is_none() => {
-                Err(wasmtime::Error::new(exit))
+                wasmtime::Error::new(exit)
             }
-            _ => Err(e),
+            _ => e,
         });
         match result {
             Ok(ended) => Ok(ended),
@@ -209,10 +209,10 @@ impl Runtime {
                 .map(GuestMemoryHandle::Plain)
                 .or_else(|| instance.get_shared_memory(&mut *store, "memory").map(GuestMemoryHandle::Shared))
         });
-        if let Some(init) = instance.get_func(&mut *store, "_initialize") {
-            if call.is_some() || instance.get_func(&mut *store, "_start").is_none() {
-                init.call(&mut *store, &[], &mut [])?;
-            }
+        if let Some(init) = instance.get_func(&mut *store, "_initialize")
+            && (call.is_some() || instance.get_func(&mut *store, "_start").is_none())
+        {
+            init.call(&mut *store, &[], &mut [])?;
         }
         let (name, args) = call.unwrap_or(("_start", &[]));
         let Some(func) = instance.get_func(&mut *store, name) else {

@@ -19,11 +19,11 @@ pub fn shared_memory_import(
     module: &Module,
 ) -> wasmtime::Result<Option<(String, String, SharedMemory)>> {
     for import in module.imports() {
-        if let ExternType::Memory(ty) = import.ty() {
-            if ty.is_shared() {
-                let memory = SharedMemory::new(engine, ty)?;
-                return Ok(Some((import.module().to_string(), import.name().to_string(), memory)));
-            }
+        if let ExternType::Memory(ty) = import.ty()
+            && ty.is_shared()
+        {
+            let memory = SharedMemory::new(engine, ty)?;
+            return Ok(Some((import.module().to_string(), import.name().to_string(), memory)));
         }
     }
     Ok(None)

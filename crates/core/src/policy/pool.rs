@@ -63,10 +63,10 @@ impl FromStr for Cidr {
             )));
         }
         let mut cidr = Cidr { base, prefix: prefix as u8 };
-        if let IpAddr::V6(v6) = base {
-            if let (Some(v4), true) = (v6.to_ipv4_mapped(), prefix >= 96) {
-                cidr = Cidr { base: IpAddr::V4(v4), prefix: (prefix - 96) as u8 };
-            }
+        if let IpAddr::V6(v6) = base
+            && let (Some(v4), true) = (v6.to_ipv4_mapped(), prefix >= 96)
+        {
+            cidr = Cidr { base: IpAddr::V4(v4), prefix: (prefix - 96) as u8 };
         }
         Ok(cidr)
     }
