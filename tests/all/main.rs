@@ -5,12 +5,18 @@
 //! - `p1`: WASI preview 1 behaviour seen by guests (args, env, exit, stdio, files, dirs,
 //!   timestamps, clocks, random, poll, sandboxing, wild pointers).
 //! - `cli`: the command line itself (errors, --version, -f, missing imports, --timeout, traps).
+//! - `sock`: WAMR's socket extension through raw imports, and the capability policy.
+//! - `guest`: the guest libraries (C with CMake, Rust wasock-net) and their examples.
+//! - `threads`: wasi-threads guests.
 //! - `util`: building guests and running the CLI with a time limit.
 //!
 //! `every_program_has_a_test` fails when a file in tests/programs is not used by any test.
 
 mod cli;
+mod guest;
 mod p1;
+mod sock;
+mod threads;
 mod util;
 
 use std::path::Path;
@@ -44,7 +50,7 @@ fn every_program_has_a_test() {
     let mut untested = Vec::new();
     for (dir, ext, helpers) in [
         ("c", "c", &["c", "both"][..]),
-        ("rust/src/bin", "rs", &["rust", "both"][..]),
+        ("rust/src/bin", "rs", &["rust", "both", "rust_threads"][..]),
         ("wat", "wat", &["wat"][..]),
     ] {
         let found = stems(&programs.join(dir), ext);

@@ -4,11 +4,11 @@
 use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
 use std::fmt;
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -440,6 +440,105 @@ impl Wasock {
             stdout: String::from_utf8_lossy(&stdout.join().unwrap_or_default()).into_owned(),
             stderr: String::from_utf8_lossy(&stderr.join().unwrap_or_default()).into_owned(),
         }
+    }
+}
+
+/// A wasock process left running (a server), with its stdout readable line by line.
+pub struct Running {
+    argv: Vec<OsString>,
+    child: Child,
+    start: Instant,
+    lines: mpsc::Receiver<String>,
+    stdout: thread::JoinHandle<Vec<u8>>,
+    stderr: thread::JoinHandle<Vec<u8>>,
+}
+
+impl Wasock {
+    /// Starts the CLI without waiting for it (stdin is /dev/null). Finish it with
+    /// [`Running::finish`] or [`Running::kill`]; dropping it kills it.
+    pub fn spawn(self) -> Running {
+        let argv = self.argv();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_wasock"));
+        cmd.args(&argv).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        if let Some(cwd) = &self.cwd {
+            cmd.current_dir(cwd);
+        }
+        for (key, value) in &self.env {
+            cmd.env(key, value);
+        }
+        let start = Instant::now();
+        let mut child = cmd.spawn().expect("start the wasock binary");
+        let (tx, lines) = mpsc::channel();
+        let mut pipe = BufReader::new(child.stdout.take().expect("piped stdout"));
+        let stdout = thread::spawn(move || {
+            let mut all = Vec::new();
+            let mut line = Vec::new();
+            while matches!(pipe.read_until(b'\n', &mut line), Ok(n) if n > 0) {
+                let _ = tx.send(String::from_utf8_lossy(&line).trim_end().to_string());
+                all.append(&mut line);
+            }
+            all
+        });
+        let stderr = read_in_background(child.stderr.take().expect("piped stderr"));
+        Running { argv, child, start, lines, stdout, stderr }
+    }
+}
+
+impl Running {
+    /// Waits up to `limit` for a stdout line starting with `prefix` and returns the rest of
+    /// it. Panics (with everything the process printed) if none comes.
+    #[track_caller]
+    pub fn wait_for_line(&mut self, prefix: &str, limit: Duration) -> String {
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(rest) = line.strip_prefix(prefix) {
+                        return rest.to_string();
+                    }
+                }
+                Err(_) => {
+                    let _ = self.child.kill();
+                    let output = self.collect(true);
+                    panic!("no stdout line starting with {prefix:?} within {limit:?}\n{output}");
+                }
+            }
+        }
+    }
+
+    /// Waits for the process to end by itself (killing it after RUN_LIMIT).
+    pub fn finish(mut self) -> Output {
+        let (_, timed_out) = wait_with_limit(&mut self.child, RUN_LIMIT);
+        self.collect(timed_out)
+    }
+
+    /// Kills the process and returns what it printed.
+    pub fn kill(mut self) -> Output {
+        let _ = self.child.kill();
+        self.collect(false)
+    }
+
+    fn collect(&mut self, timed_out: bool) -> Output {
+        let status = self.child.wait().expect("wait for wasock");
+        let join = |h: thread::JoinHandle<Vec<u8>>| String::from_utf8_lossy(&h.join().unwrap_or_default()).into_owned();
+        let stdout = std::mem::replace(&mut self.stdout, thread::spawn(Vec::new));
+        let stderr = std::mem::replace(&mut self.stderr, thread::spawn(Vec::new));
+        Output {
+            argv: self.argv.clone(),
+            status,
+            timed_out,
+            elapsed: self.start.elapsed(),
+            stdout: join(stdout),
+            stderr: join(stderr),
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
