@@ -126,3 +126,37 @@ impl FunctionExt for Wasock {
         self.opt("-f").opt(name).run()
     }
 }
+
+/// The compiled-module cache is keyed by the module's bytes: a module changed in place
+/// under the same name must never run its old compiled code.
+#[test]
+fn cache_never_serves_a_stale_module() {
+    let dir = TestDir::new();
+    let cache = dir.subdir("cache");
+    let module = dir.path().join("answer.wat");
+    let run = |answer: i32| {
+        std::fs::write(
+            &module,
+            format!("(module (func (export \"answer\") (result i32) (i32.const {answer})))"),
+        )
+        .expect("write the module");
+        let out = Wasock::new()
+            .host_env("WASOCK_CACHE_DIR", cache.to_str().expect("utf-8 temp path"))
+            .opt("-f")
+            .opt("answer")
+            .module(&module)
+            .run();
+        out.assert_success();
+        out.stdout.trim().to_string()
+    };
+    assert_eq!(run(1), "0x1:i32");
+    assert!(
+        std::fs::read_dir(&cache).map(|d| d.count()).unwrap_or(0) > 0,
+        "the cache directory was not used"
+    );
+    assert_eq!(run(1), "0x1:i32", "cached run");
+    assert_eq!(run(2), "0x2:i32", "a changed module must be recompiled");
+    let uncached = Wasock::new().opt("--no-cache").opt("-f").opt("answer").module(&module).run();
+    uncached.assert_success();
+    assert_eq!(uncached.stdout.trim(), "0x2:i32");
+}

@@ -82,6 +82,12 @@ pub const FLAGS: &[FlagDef] = &[
         help: "Accepted for iwasm compatibility and ignored: wasock has no host-managed\napp heap; guests allocate with their own malloc inside linear memory.",
     },
     FlagDef {
+        long: "no-cache",
+        short: None,
+        value: None,
+        help: "Compile the module afresh instead of reusing the compiled copy kept in\n$WASOCK_CACHE_DIR, else $XDG_CACHE_HOME/wasock, else ~/.cache/wasock.",
+    },
+    FlagDef {
         long: "trace",
         short: Some('v'),
         value: None,
@@ -121,6 +127,8 @@ pub struct LowArgs {
     pub stack_size: Option<usize>,
     /// `--max-threads`.
     pub max_threads: Option<u32>,
+    /// `--no-cache`.
+    pub no_cache: bool,
     /// `--trace`, `-v`, `-v=N` with N >= 3.
     pub trace: bool,
     /// What to do.
@@ -240,6 +248,7 @@ impl LowArgs {
                 number("heap-size")?;
             }
             "trace" => self.trace = true,
+            "no-cache" => self.no_cache = true,
             "interp" => {}
             "version" => self.mode = Mode::Version,
             "help" => self.mode = Mode::Help,

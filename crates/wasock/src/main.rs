@@ -4,7 +4,7 @@
 mod flags;
 
 use std::ffi::OsString;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -55,6 +55,17 @@ fn run(low: &LowArgs, module: &OsString, args: &[OsString]) -> ExitCode {
     }
 }
 
+/// Where compiled modules are kept: `$WASOCK_CACHE_DIR`, `$XDG_CACHE_HOME/wasock` or
+/// `~/.cache/wasock` (absolute paths only; none means no cache).
+fn default_cache_dir() -> Option<PathBuf> {
+    let absolute = |p: PathBuf| p.is_absolute().then_some(p);
+    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    var("WASOCK_CACHE_DIR")
+        .and_then(absolute)
+        .or_else(|| var("XDG_CACHE_HOME").and_then(absolute).map(|d| d.join("wasock")))
+        .or_else(|| var("HOME").and_then(absolute).map(|d| d.join(".cache/wasock")))
+}
+
 fn try_run(low: &LowArgs, module: &OsString, args: &[OsString]) -> Result<i32, Failure> {
     let cannot_start = |m: String| Failure(EXIT_CANNOT_START, m);
     let mut cx = CtxBuilder::new();
@@ -84,6 +95,7 @@ fn try_run(low: &LowArgs, module: &OsString, args: &[OsString]) -> Result<i32, F
         timeout: low.timeout_ms.map(Duration::from_millis),
         max_wasm_stack: low.stack_size.map(|s| s.max(MIN_WASM_STACK)),
         max_threads: low.max_threads.unwrap_or(wasock::DEFAULT_MAX_THREADS),
+        cache_dir: if low.no_cache { None } else { default_cache_dir() },
     };
     let runtime = Runtime::new(&config).map_err(|e| cannot_start(e.to_string()))?;
     let module = runtime.load_file(Path::new(module)).map_err(|e| cannot_start(e.to_string()))?;

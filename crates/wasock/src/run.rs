@@ -22,6 +22,10 @@ pub struct RuntimeConfig {
     /// The most threads a wasi-threads guest may run at once besides its main thread
     /// (`thread-spawn` fails past it). Default [`DEFAULT_MAX_THREADS`].
     pub max_threads: u32,
+    /// Keep compiled modules in this directory (an absolute path) and reuse them. wasmtime
+    /// keys each entry by the module's bytes, the engine's version and its settings, so a
+    /// changed module or engine never loads stale code. `None`: compile every time.
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// Threads a guest may spawn by default: enough for a thread-per-connection server with
@@ -30,7 +34,12 @@ pub const DEFAULT_MAX_THREADS: u32 = 64;
 
 impl Default for RuntimeConfig {
     fn default() -> Self {
-        RuntimeConfig { timeout: None, max_wasm_stack: None, max_threads: DEFAULT_MAX_THREADS }
+        RuntimeConfig {
+            timeout: None,
+            max_wasm_stack: None,
+            max_threads: DEFAULT_MAX_THREADS,
+            cache_dir: None,
+        }
     }
 }
 
@@ -96,6 +105,14 @@ impl Runtime {
         wt.shared_memory(true);
         if let Some(stack) = config.max_wasm_stack {
             wt.max_wasm_stack(stack);
+        }
+        if let Some(dir) = &config.cache_dir {
+            let mut cache = wasmtime::CacheConfig::new();
+            cache.with_directory(dir);
+            let cache = wasmtime::Cache::new(cache).map_err(|e| {
+                Error::Instantiate(format!("cannot use the cache directory {}: {e:#}", dir.display()))
+            })?;
+            wt.cache(Some(cache));
         }
         let engine = Engine::new(&wt).map_err(|e| Error::Instantiate(format!("{e:#}")))?;
         let mut linker = Linker::new(&engine);
