@@ -14,6 +14,7 @@ use wasock_core::{Ctx, Error as CoreError, GuestMemory};
 pub struct Host {
     pub(crate) cx: Arc<Ctx>,
     pub(crate) memory: Option<GuestMemoryHandle>,
+    pub(crate) limits: wasmtime::StoreLimits,
 }
 
 /// Where a store's linear memory is.

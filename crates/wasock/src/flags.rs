@@ -70,6 +70,18 @@ pub const FLAGS: &[FlagDef] = &[
         help: "Threads a wasi-threads guest may run besides its main thread (default 64);\nthread-spawn fails past it.",
     },
     FlagDef {
+        long: "max-fds",
+        short: None,
+        value: Some("N"),
+        help: "Open files and sockets the guest may hold at once, stdio included (default\n1024); opening more fails with EMFILE.",
+    },
+    FlagDef {
+        long: "max-memory",
+        short: None,
+        value: Some("BYTES"),
+        help: "The most a linear memory may grow to (default: wasm32's 4 GiB); memory.grow\nfails past it.",
+    },
+    FlagDef {
         long: "stack-size",
         short: None,
         value: Some("BYTES"),
@@ -129,6 +141,10 @@ pub struct LowArgs {
     pub max_threads: Option<u32>,
     /// `--no-cache`.
     pub no_cache: bool,
+    /// `--max-fds`.
+    pub max_fds: Option<u32>,
+    /// `--max-memory` in bytes.
+    pub max_memory: Option<usize>,
     /// `--trace`, `-v`, `-v=N` with N >= 3.
     pub trace: bool,
     /// What to do.
@@ -249,6 +265,11 @@ impl LowArgs {
             }
             "trace" => self.trace = true,
             "no-cache" => self.no_cache = true,
+            "max-fds" => {
+                let n = number("max-fds")?;
+                self.max_fds = Some(u32::try_from(n).map_err(|_| UsageError(format!("--max-fds={n} is too large")))?);
+            }
+            "max-memory" => self.max_memory = Some(number("max-memory")? as usize),
             "interp" => {}
             "version" => self.mode = Mode::Version,
             "help" => self.mode = Mode::Help,

@@ -19,6 +19,7 @@ const EXIT_CANNOT_START: u8 = 255;
 const MIN_WASM_STACK: usize = 512 * 1024;
 
 fn main() -> ExitCode {
+    raise_fd_limit();
     let low = match LowArgs::parse(std::env::args_os().skip(1)) {
         Ok(low) => low,
         Err(e) => {
@@ -55,6 +56,16 @@ fn run(low: &LowArgs, module: &OsString, args: &[OsString]) -> ExitCode {
     }
 }
 
+/// A guest may hold up to `--max-fds` sockets (1024 by default) on top of the host's own fds,
+/// which the usual soft limit of 1024 would not allow: raise it to the hard limit, as servers do.
+fn raise_fd_limit() {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if limit.current < limit.maximum {
+        let _ = setrlimit(Resource::Nofile, rustix::process::Rlimit { current: limit.maximum, ..limit });
+    }
+}
+
 /// Where compiled modules are kept: `$WASOCK_CACHE_DIR`, `$XDG_CACHE_HOME/wasock` or
 /// `~/.cache/wasock` (absolute paths only; none means no cache).
 fn default_cache_dir() -> Option<PathBuf> {
@@ -70,6 +81,9 @@ fn try_run(low: &LowArgs, module: &OsString, args: &[OsString]) -> Result<i32, F
     let cannot_start = |m: String| Failure(EXIT_CANNOT_START, m);
     let mut cx = CtxBuilder::new();
     cx.arg(module.as_encoded_bytes()).trace(low.trace);
+    if let Some(max) = low.max_fds {
+        cx.max_fds(max);
+    }
     if low.function.is_none() {
         for a in args {
             cx.arg(a.as_encoded_bytes());
@@ -96,6 +110,7 @@ fn try_run(low: &LowArgs, module: &OsString, args: &[OsString]) -> Result<i32, F
         max_wasm_stack: low.stack_size.map(|s| s.max(MIN_WASM_STACK)),
         max_threads: low.max_threads.unwrap_or(wasock::DEFAULT_MAX_THREADS),
         cache_dir: if low.no_cache { None } else { default_cache_dir() },
+        max_memory: low.max_memory,
     };
     let runtime = Runtime::new(&config).map_err(|e| cannot_start(e.to_string()))?;
     let module = runtime.load_file(Path::new(module)).map_err(|e| cannot_start(e.to_string()))?;

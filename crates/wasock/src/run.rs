@@ -26,6 +26,9 @@ pub struct RuntimeConfig {
     /// keys each entry by the module's bytes, the engine's version and its settings, so a
     /// changed module or engine never loads stale code. `None`: compile every time.
     pub cache_dir: Option<PathBuf>,
+    /// The most bytes one linear memory may grow to (`memory.grow` fails past it, as when
+    /// the host is out of memory). `None`: wasm32's own 4 GiB.
+    pub max_memory: Option<usize>,
 }
 
 /// Threads a guest may spawn by default: enough for a thread-per-connection server with
@@ -39,6 +42,7 @@ impl Default for RuntimeConfig {
             max_wasm_stack: None,
             max_threads: DEFAULT_MAX_THREADS,
             cache_dir: None,
+            max_memory: None,
         }
     }
 }
@@ -137,7 +141,7 @@ impl Runtime {
     /// The function imports of `module` that wasock does not provide (they trap if called).
     pub fn unlinked_imports(&self, module: &Module) -> Vec<Unlinked> {
         let Ok(cx) = wasock_core::CtxBuilder::new().build() else { return Vec::new() };
-        let mut store = Store::new(&self.engine, Host { cx: Arc::new(cx), memory: None });
+        let mut store = new_store(&self.engine, &Arc::new(cx), None, None);
         let mut linker = self.linker.clone();
         bind::stub_unlinked(&mut linker, &mut store, module).unwrap_or_default()
     }
@@ -164,9 +168,10 @@ impl Runtime {
         let setup = |e: wasmtime::Error| Error::Instantiate(format!("{e:#}"));
         let cx = Arc::new(cx);
         let mut linker = self.linker.clone();
-        let shared = threads::shared_memory_import(&self.engine, module).map_err(setup)?;
+        let shared =
+            threads::shared_memory_import(&self.engine, module, self.config.max_memory).map_err(setup)?;
         let memory = shared.as_ref().map(|(_, _, m)| GuestMemoryHandle::Shared(m.clone()));
-        let mut store = new_store(&self.engine, &cx, memory.clone());
+        let mut store = new_store(&self.engine, &cx, memory.clone(), self.config.max_memory);
         if let Some((module_name, name, mem)) = &shared {
             linker.define(&store, module_name, name, mem.clone()).map_err(setup)?;
         }
@@ -204,7 +209,7 @@ impl Runtime {
             Ok(ended) => Ok(ended),
             Err(e) => match e.downcast_ref::<Exit>() {
                 Some(exit) => Ok(Ended::Exit(exit.0)),
-                None if e.is::<NoEntry>() => Err(Error::Instantiate(e.to_string())),
+                None if e.is::<CannotStart>() => Err(Error::Instantiate(e.to_string())),
                 None if timed_out => Err(Error::Timeout(self.config.timeout.unwrap_or_default())),
                 None => Err(Error::Trap(describe_trap(&e))),
             },
@@ -219,7 +224,9 @@ impl Runtime {
         memory: Option<GuestMemoryHandle>,
         call: Option<(&str, &[String])>,
     ) -> wasmtime::Result<Ended> {
-        let instance = linker.instantiate(&mut *store, module)?;
+        let instance = linker
+            .instantiate(&mut *store, module)
+            .map_err(|e| wasmtime::Error::msg(CannotStart(format!("{e:#}"))))?;
         store.data_mut().memory = memory.or_else(|| {
             instance
                 .get_memory(&mut *store, "memory")
@@ -234,14 +241,14 @@ impl Runtime {
         let (name, args) = call.unwrap_or(("_start", &[]));
         let Some(func) = instance.get_func(&mut *store, name) else {
             let hint = if call.is_some() { "" } else { "; use -f NAME to call one of its exports" };
-            return Err(wasmtime::Error::msg(NoEntry(format!(
+            return Err(wasmtime::Error::msg(CannotStart(format!(
                 "the module exports no function named {name}{hint}"
             ))));
         };
         let ty = func.ty(&*store);
         let params: Vec<ValType> = ty.params().collect();
         if params.len() != args.len() {
-            return Err(wasmtime::Error::msg(NoEntry(format!(
+            return Err(wasmtime::Error::msg(CannotStart(format!(
                 "{name} takes {} argument(s) but {} were given",
                 params.len(),
                 args.len()
@@ -252,7 +259,7 @@ impl Runtime {
             .zip(args)
             .map(|(t, a)| parse_val(t, a))
             .collect::<Result<Vec<Val>, String>>()
-            .map_err(|m| wasmtime::Error::msg(NoEntry(m)))?;
+            .map_err(|m| wasmtime::Error::msg(CannotStart(m)))?;
         let mut results = vec![Val::I32(0); ty.results().len()];
         func.call(&mut *store, &vals, &mut results)?;
         Ok(Ended::Results(results))
@@ -261,9 +268,9 @@ impl Runtime {
 
 /// A failure before the guest ran any code of ours: reported as such, not as a trap.
 #[derive(Debug)]
-struct NoEntry(String);
+struct CannotStart(String);
 
-impl fmt::Display for NoEntry {
+impl fmt::Display for CannotStart {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
@@ -354,8 +361,18 @@ impl Watchdog {
 
 /// A store for one thread of an instance. When the engine's epoch ticks, the store checks
 /// its instance: once stopped, the thread's wasm code traps with the stop reason.
-pub(crate) fn new_store(engine: &Engine, cx: &Arc<Ctx>, memory: Option<GuestMemoryHandle>) -> Store<Host> {
-    let mut store = Store::new(engine, Host { cx: cx.clone(), memory });
+pub(crate) fn new_store(
+    engine: &Engine,
+    cx: &Arc<Ctx>,
+    memory: Option<GuestMemoryHandle>,
+    max_memory: Option<usize>,
+) -> Store<Host> {
+    let mut limits = wasmtime::StoreLimitsBuilder::new();
+    if let Some(max) = max_memory {
+        limits = limits.memory_size(max);
+    }
+    let mut store = Store::new(engine, Host { cx: cx.clone(), memory, limits: limits.build() });
+    store.limiter(|host| &mut host.limits);
     store.set_epoch_deadline(1);
     let watched = cx.clone();
     store.epoch_deadline_callback(move |_| match watched.interrupt.check() {

@@ -7,21 +7,32 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use wasmtime::{Caller, Engine, ExternType, InstancePre, Linker, Module, SharedMemory};
+use wasmtime::{Caller, Engine, ExternType, InstancePre, Linker, MemoryType, Module, SharedMemory};
 use wasock_core::{Ctx, Exit, Trap};
 
 use crate::bind::{GuestMemoryHandle, Host};
 use crate::run::{new_store, stop_instance};
 
 /// The shared memory a module imports, created for it: (module, name, memory).
+///
+/// A shared memory grows outside any store, so `max_memory` (bytes) caps its declared
+/// maximum instead.
 pub fn shared_memory_import(
     engine: &Engine,
     module: &Module,
+    max_memory: Option<usize>,
 ) -> wasmtime::Result<Option<(String, String, SharedMemory)>> {
     for import in module.imports() {
         if let ExternType::Memory(ty) = import.ty()
             && ty.is_shared()
         {
+            let ty = match (max_memory, ty.maximum()) {
+                (Some(max), Some(declared)) => {
+                    let pages = (max as u64 / 65536).max(ty.minimum());
+                    MemoryType::shared(ty.minimum() as u32, declared.min(pages) as u32)
+                }
+                _ => ty,
+            };
             let memory = SharedMemory::new(engine, ty)?;
             return Ok(Some((import.module().to_string(), import.name().to_string(), memory)));
         }
@@ -129,7 +140,7 @@ fn spawn(inner: &Arc<Inner>, start_arg: i32) -> i32 {
 fn run_thread(inner: &Inner, tid: i32, start_arg: i32) -> wasmtime::Result<()> {
     let pre = inner.instance_pre.get().expect("checked before spawning");
     let mut store =
-        new_store(&inner.engine, &inner.cx, Some(GuestMemoryHandle::Shared(inner.memory.clone())));
+        new_store(&inner.engine, &inner.cx, Some(GuestMemoryHandle::Shared(inner.memory.clone())), None);
     let instance = pre.instantiate(&mut store)?;
     let start = instance.get_typed_func::<(i32, i32), ()>(&mut store, "wasi_thread_start")?;
     start.call(&mut store, (tid, start_arg))
