@@ -8,14 +8,18 @@
 //! - `sock`: WAMR's socket extension through raw imports, and the capability policy.
 //! - `guest`: the guest libraries (C with CMake, Rust wasock-net) and their examples.
 //! - `threads`: wasi-threads guests.
+//! - `faults`: resets, half-closes, refusals, timeouts, full buffers, fd exhaustion, limits.
+//! - `soak`: many connections through a wasm echo server, every byte checked.
 //! - `util`: building guests and running the CLI with a time limit.
 //!
 //! `every_program_has_a_test` fails when a file in tests/programs is not used by any test.
 
 mod cli;
+mod faults;
 mod guest;
 mod p1;
 mod sock;
+mod soak;
 mod threads;
 mod util;
 
