@@ -24,6 +24,8 @@ const WASI_LIBC_LIB: &str = "/usr/lib/wasm32-wasi";
 pub enum Lang {
     C,
     Rust,
+    /// Rust built for wasm32-wasip1-threads (shared memory, `wasi::thread-spawn`).
+    RustThreads,
     Wat,
 }
 
@@ -44,6 +46,11 @@ pub fn rust(name: &'static str) -> Guest {
     Guest { lang: Lang::Rust, name }
 }
 
+/// The Rust program tests/programs/rust/src/bin/NAME.rs built for wasm32-wasip1-threads.
+pub fn rust_threads(name: &'static str) -> Guest {
+    Guest { lang: Lang::RustThreads, name }
+}
+
 /// The WAT fixture tests/programs/wat/NAME.wat (the CLI reads .wat files itself).
 pub fn wat(name: &'static str) -> Guest {
     Guest { lang: Lang::Wat, name }
@@ -59,6 +66,7 @@ impl fmt::Display for Guest {
         let lang = match self.lang {
             Lang::C => "C",
             Lang::Rust => "Rust",
+            Lang::RustThreads => "Rust (wasi-threads)",
             Lang::Wat => "WAT",
         };
         write!(f, "{lang} guest {}", self.name)
@@ -70,7 +78,8 @@ impl Guest {
     pub fn path(&self) -> PathBuf {
         let built = match self.lang {
             Lang::C => build_c(self.name),
-            Lang::Rust => build_rust(self.name),
+            Lang::Rust => build_rust(self.name, RustTarget::P1),
+            Lang::RustThreads => build_rust(self.name, RustTarget::P1Threads),
             Lang::Wat => {
                 let path = programs_dir().join("wat").join(format!("{}.wat", self.name));
                 if path.is_file() { Ok(path) } else { Err(format!("{} does not exist", path.display())) }
@@ -217,12 +226,41 @@ fn link(target: &Path, at: &Path) -> Result<(), String> {
     }
 }
 
-/// Builds every Rust program with one cargo call, once per test run, and returns the path of
-/// NAME.wasm. Cargo decides what is stale. The separate target dir keeps the inner cargo from
-/// waiting for the lock the outer `cargo test` holds.
-fn build_rust(name: &str) -> BuildResult {
+/// The Rust targets guests are built for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RustTarget {
+    P1,
+    P1Threads,
+}
+
+impl RustTarget {
+    fn triple(self) -> &'static str {
+        match self {
+            RustTarget::P1 => "wasm32-wasip1",
+            RustTarget::P1Threads => "wasm32-wasip1-threads",
+        }
+    }
+
+    /// Under guests_dir(); one per target so that the two builds never wait for each other.
+    fn target_dir(self) -> &'static str {
+        match self {
+            RustTarget::P1 => "rust",
+            RustTarget::P1Threads => "rust-threads",
+        }
+    }
+}
+
+/// Builds every Rust program for `target` with one cargo call, once per test run, and returns
+/// the path of NAME.wasm. Cargo decides what is stale. The separate target dir keeps the inner
+/// cargo from waiting for the lock the outer `cargo test` holds.
+fn build_rust(name: &str, target: RustTarget) -> BuildResult {
     static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    let dir = BUILT.get_or_init(cargo_build_rust).clone()?;
+    static BUILT_THREADS: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let built = match target {
+        RustTarget::P1 => &BUILT,
+        RustTarget::P1Threads => &BUILT_THREADS,
+    };
+    let dir = built.get_or_init(|| cargo_build_rust(target)).clone()?;
     let path = dir.join(format!("{name}.wasm"));
     if path.is_file() {
         Ok(path)
@@ -231,12 +269,13 @@ fn build_rust(name: &str) -> BuildResult {
     }
 }
 
-fn cargo_build_rust() -> BuildResult {
+fn cargo_build_rust(target: RustTarget) -> BuildResult {
+    let triple = target.triple();
     let manifest = programs_dir().join("rust/Cargo.toml");
-    let target_dir = guests_dir().join("rust");
+    let target_dir = guests_dir().join(target.target_dir());
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(&cargo);
-    cmd.args(["build", "--release", "--target", "wasm32-wasip1", "--manifest-path"])
+    cmd.args(["build", "--release", "--target", triple, "--manifest-path"])
         .arg(&manifest)
         .arg("--target-dir")
         .arg(&target_dir);
@@ -257,12 +296,12 @@ fn cargo_build_rust() -> BuildResult {
     let result = cmd.output().map_err(|e| format!("cannot run {}: {e}", Path::new(&cargo).display()))?;
     if !result.status.success() {
         let stderr = String::from_utf8_lossy(&result.stderr);
-        let hint = if stderr.contains("wasm32-wasip1")
+        let hint = if stderr.contains(triple)
             && (stderr.contains("not installed") || stderr.contains("can't find crate"))
         {
-            "\nThe Rust target is missing: run `rustup target add wasm32-wasip1`."
+            format!("\nThe Rust target is missing: run `rustup target add {triple}`.")
         } else {
-            "\n(If the wasm32-wasip1 target is missing, run `rustup target add wasm32-wasip1`.)"
+            format!("\n(If the {triple} target is missing, run `rustup target add {triple}`.)")
         };
         return Err(format!(
             "`cargo build` of {} failed ({}):\n{stderr}{hint}",
@@ -270,7 +309,7 @@ fn cargo_build_rust() -> BuildResult {
             result.status
         ));
     }
-    Ok(target_dir.join("wasm32-wasip1/release"))
+    Ok(target_dir.join(triple).join("release"))
 }
 
 /// A fresh directory for one test, removed when dropped.
@@ -521,7 +560,9 @@ impl Running {
 
     fn collect(&mut self, timed_out: bool) -> Output {
         let status = self.child.wait().expect("wait for wasock");
-        let join = |h: thread::JoinHandle<Vec<u8>>| String::from_utf8_lossy(&h.join().unwrap_or_default()).into_owned();
+        let join = |h: thread::JoinHandle<Vec<u8>>| {
+            String::from_utf8_lossy(&h.join().unwrap_or_default()).into_owned()
+        };
         let stdout = std::mem::replace(&mut self.stdout, thread::spawn(Vec::new));
         let stderr = std::mem::replace(&mut self.stderr, thread::spawn(Vec::new));
         Output {

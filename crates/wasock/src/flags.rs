@@ -267,7 +267,8 @@ impl LowArgs {
             "no-cache" => self.no_cache = true,
             "max-fds" => {
                 let n = number("max-fds")?;
-                self.max_fds = Some(u32::try_from(n).map_err(|_| UsageError(format!("--max-fds={n} is too large")))?);
+                self.max_fds =
+                    Some(u32::try_from(n).map_err(|_| UsageError(format!("--max-fds={n} is too large")))?);
             }
             "max-memory" => self.max_memory = Some(number("max-memory")? as usize),
             "interp" => {}

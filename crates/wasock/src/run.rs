@@ -108,6 +108,8 @@ impl Runtime {
         wt.wasm_threads(true);
         wt.shared_memory(true);
         if let Some(stack) = config.max_wasm_stack {
+            // wasmtime requires room for the same stack on its (unused) async fibers.
+            wt.async_stack_size(stack.saturating_add(1 << 20));
             wt.max_wasm_stack(stack);
         }
         if let Some(dir) = &config.cache_dir {
@@ -191,9 +193,21 @@ impl Runtime {
         bind::stub_unlinked(&mut linker, &mut store, module).map_err(setup)?;
         if let Some(spawner) = &spawner {
             spawner.set_instance_pre(linker.instantiate_pre(module).map_err(setup)?);
+            spawner.set_stack_size(thread_stack_size(self.config.max_wasm_stack));
         }
         let watchdog = self.config.timeout.map(|t| Watchdog::start(self.engine.clone(), cx.clone(), t));
-        let result = self.instantiate_and_call(&mut linker, &mut store, module, memory, call);
+        // A caller's thread may have too little native stack for a large --stack-size.
+        let big_stack = self.config.max_wasm_stack.is_some_and(|s| s > 4 << 20);
+        let result = if spawner.is_some() || big_stack {
+            let (module, call) = (module.clone(), call.map(|(n, a)| (n.to_string(), a.to_vec())));
+            let stack = thread_stack_size(self.config.max_wasm_stack);
+            run_beside(&cx, stack, move || {
+                let call = call.as_ref().map(|(n, a)| (n.as_str(), a.as_slice()));
+                instantiate_and_call(&mut linker, &mut store, &module, memory, call)
+            })
+        } else {
+            instantiate_and_call(&mut linker, &mut store, module, memory, call)
+        };
         let timed_out = watchdog.is_some_and(Watchdog::stop);
         let stopped_before = cx.interrupt.check();
         // The main thread is done: whatever other threads remain must stop too.
@@ -215,55 +229,54 @@ impl Runtime {
             },
         }
     }
+}
 
-    fn instantiate_and_call(
-        &self,
-        linker: &mut Linker<Host>,
-        store: &mut Store<Host>,
-        module: &Module,
-        memory: Option<GuestMemoryHandle>,
-        call: Option<(&str, &[String])>,
-    ) -> wasmtime::Result<Ended> {
-        let instance = linker
-            .instantiate(&mut *store, module)
-            .map_err(|e| wasmtime::Error::msg(CannotStart(format!("{e:#}"))))?;
-        store.data_mut().memory = memory.or_else(|| {
-            instance
-                .get_memory(&mut *store, "memory")
-                .map(GuestMemoryHandle::Plain)
-                .or_else(|| instance.get_shared_memory(&mut *store, "memory").map(GuestMemoryHandle::Shared))
-        });
-        if let Some(init) = instance.get_func(&mut *store, "_initialize")
-            && (call.is_some() || instance.get_func(&mut *store, "_start").is_none())
-        {
-            init.call(&mut *store, &[], &mut [])?;
-        }
-        let (name, args) = call.unwrap_or(("_start", &[]));
-        let Some(func) = instance.get_func(&mut *store, name) else {
-            let hint = if call.is_some() { "" } else { "; use -f NAME to call one of its exports" };
-            return Err(wasmtime::Error::msg(CannotStart(format!(
-                "the module exports no function named {name}{hint}"
-            ))));
-        };
-        let ty = func.ty(&*store);
-        let params: Vec<ValType> = ty.params().collect();
-        if params.len() != args.len() {
-            return Err(wasmtime::Error::msg(CannotStart(format!(
-                "{name} takes {} argument(s) but {} were given",
-                params.len(),
-                args.len()
-            ))));
-        }
-        let vals = params
-            .iter()
-            .zip(args)
-            .map(|(t, a)| parse_val(t, a))
-            .collect::<Result<Vec<Val>, String>>()
-            .map_err(|m| wasmtime::Error::msg(CannotStart(m)))?;
-        let mut results = vec![Val::I32(0); ty.results().len()];
-        func.call(&mut *store, &vals, &mut results)?;
-        Ok(Ended::Results(results))
+fn instantiate_and_call(
+    linker: &mut Linker<Host>,
+    store: &mut Store<Host>,
+    module: &Module,
+    memory: Option<GuestMemoryHandle>,
+    call: Option<(&str, &[String])>,
+) -> wasmtime::Result<Ended> {
+    let instance = linker
+        .instantiate(&mut *store, module)
+        .map_err(|e| wasmtime::Error::msg(CannotStart(format!("{e:#}"))))?;
+    store.data_mut().memory = memory.or_else(|| {
+        instance
+            .get_memory(&mut *store, "memory")
+            .map(GuestMemoryHandle::Plain)
+            .or_else(|| instance.get_shared_memory(&mut *store, "memory").map(GuestMemoryHandle::Shared))
+    });
+    if let Some(init) = instance.get_func(&mut *store, "_initialize")
+        && (call.is_some() || instance.get_func(&mut *store, "_start").is_none())
+    {
+        init.call(&mut *store, &[], &mut [])?;
     }
+    let (name, args) = call.unwrap_or(("_start", &[]));
+    let Some(func) = instance.get_func(&mut *store, name) else {
+        let hint = if call.is_some() { "" } else { "; use -f NAME to call one of its exports" };
+        return Err(wasmtime::Error::msg(CannotStart(format!(
+            "the module exports no function named {name}{hint}"
+        ))));
+    };
+    let ty = func.ty(&*store);
+    let params: Vec<ValType> = ty.params().collect();
+    if params.len() != args.len() {
+        return Err(wasmtime::Error::msg(CannotStart(format!(
+            "{name} takes {} argument(s) but {} were given",
+            params.len(),
+            args.len()
+        ))));
+    }
+    let vals = params
+        .iter()
+        .zip(args)
+        .map(|(t, a)| parse_val(t, a))
+        .collect::<Result<Vec<Val>, String>>()
+        .map_err(|m| wasmtime::Error::msg(CannotStart(m)))?;
+    let mut results = vec![Val::I32(0); ty.results().len()];
+    func.call(&mut *store, &vals, &mut results)?;
+    Ok(Ended::Results(results))
 }
 
 /// A failure before the guest ran any code of ours: reported as such, not as a trap.
@@ -277,14 +290,12 @@ impl fmt::Display for CannotStart {
 }
 
 fn describe_trap(e: &wasmtime::Error) -> String {
-    if let Some(t) = e.downcast_ref::<Trap>() {
+    match (e.downcast_ref::<Trap>(), e.downcast_ref::<wasmtime::WasmBacktrace>()) {
         // A host function's trap: its message, then where the guest was.
-        return match e.downcast_ref::<wasmtime::WasmBacktrace>() {
-            Some(bt) => format!("{t}\n{bt}"),
-            None => t.to_string(),
-        };
+        (Some(t), Some(bt)) => format!("{t}\n{bt}"),
+        (Some(t), None) => t.to_string(),
+        _ => format!("{e:?}"),
     }
-    format!("{e:?}")
 }
 
 /// Parses one `-f` argument for a parameter of type `ty`.
@@ -389,4 +400,53 @@ pub(crate) fn new_store(
 pub(crate) fn stop_instance(engine: &Engine, cx: &Ctx, reason: wasock_core::Error) {
     cx.interrupt.trigger(reason);
     engine.increment_epoch();
+}
+
+/// How long a stopped main thread gets to unwind by itself before the run ends without it.
+const MAIN_THREAD_GRACE: Duration = Duration::from_millis(200);
+
+/// A native stack comfortably larger than what wasm frames may use (wasmtime's default
+/// `max_wasm_stack` is 512 KiB), for the OS threads that run guest threads.
+pub(crate) fn thread_stack_size(max_wasm_stack: Option<usize>) -> usize {
+    max_wasm_stack.unwrap_or(512 * 1024).saturating_add(8 << 20)
+}
+
+/// Runs the main thread of a threaded guest on an OS thread of its own and waits for it to
+/// finish or for the instance to stop. A thread parked in `memory.atomic.wait` (a
+/// `pthread_join`, a mutex) cannot be woken by anything but a notify on its address, so
+/// after a stop (an exit or trap in another thread, `--timeout`) the run ends with the stop
+/// reason and leaves such a thread parked; the CLI then exits the process.
+fn run_beside(
+    cx: &Ctx,
+    stack_size: usize,
+    main: impl FnOnce() -> wasmtime::Result<Ended> + Send + 'static,
+) -> wasmtime::Result<Ended> {
+    let (done, finished) = mpsc::channel();
+    std::thread::Builder::new()
+        .name("wasm-main".into())
+        .stack_size(stack_size)
+        .spawn(move || {
+            let _ = done.send(main());
+        })
+        .map_err(|e| {
+            wasmtime::Error::msg(CannotStart(format!("cannot start the guest's main thread: {e}")))
+        })?;
+    loop {
+        match finished.recv_timeout(Duration::from_millis(20)) {
+            Ok(result) => return result,
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(wasmtime::Error::msg("the guest's main thread ended without a result"));
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+        }
+        if let Err(reason) = cx.interrupt.check() {
+            return finished.recv_timeout(MAIN_THREAD_GRACE).unwrap_or_else(|_| {
+                Err(match reason {
+                    wasock_core::Error::Exit(e) => wasmtime::Error::new(e),
+                    wasock_core::Error::Trap(t) => wasmtime::Error::new(t),
+                    wasock_core::Error::Errno(e) => wasmtime::Error::msg(format!("stopped: {e}")),
+                })
+            });
+        }
+    }
 }

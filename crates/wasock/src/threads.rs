@@ -55,6 +55,7 @@ struct Inner {
     cx: Arc<Ctx>,
     memory: SharedMemory,
     instance_pre: OnceLock<InstancePre<Host>>,
+    stack_size: OnceLock<usize>,
     next_tid: AtomicU32,
     live: AtomicU32,
     max: u32,
@@ -86,6 +87,7 @@ impl Spawner {
             cx: cx.clone(),
             memory,
             instance_pre: OnceLock::new(),
+            stack_size: OnceLock::new(),
             next_tid: AtomicU32::new(1),
             live: AtomicU32::new(0),
             max,
@@ -101,6 +103,12 @@ impl Spawner {
     /// is complete.
     pub fn set_instance_pre(&self, pre: InstancePre<Host>) {
         let _ = self.inner.instance_pre.set(pre);
+    }
+
+    /// The native stack of each guest thread: wasm frames may use up to `max_wasm_stack`
+    /// of it, and a thread with less would crash instead of trapping on deep recursion.
+    pub fn set_stack_size(&self, bytes: usize) {
+        let _ = self.inner.stack_size.set(bytes);
     }
 }
 
@@ -120,7 +128,11 @@ fn spawn(inner: &Arc<Inner>, start_arg: i32) -> i32 {
     if tid > MAX_TID || inner.instance_pre.get().is_none() {
         return EAGAIN;
     }
-    let thread = std::thread::Builder::new().name(format!("wasm-thread-{tid}")).spawn(move || {
+    let mut builder = std::thread::Builder::new().name(format!("wasm-thread-{tid}"));
+    if let Some(&bytes) = inner.stack_size.get() {
+        builder = builder.stack_size(bytes);
+    }
+    let thread = builder.spawn(move || {
         let inner = &guard.0;
         let result = run_thread(inner, tid as i32, start_arg);
         if let Err(e) = result {
