@@ -136,7 +136,15 @@ fn compile_c(name: &str) -> BuildResult {
     let out_dir = guests_dir().join("c");
     std::fs::create_dir_all(&out_dir).map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
     let output = out_dir.join(format!("{name}.wasm"));
-    if let (Some(src_time), Some(out_time)) = (modified(&source), modified(&output))
+    // The program's headers (tests/programs/c/*.h) count as its source too.
+    let headers = std::fs::read_dir(programs_dir().join("c"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "h"));
+    let src_time = headers.chain([source.clone()]).filter_map(|p| modified(&p)).max();
+    if let (Some(src_time), Some(out_time)) = (src_time, modified(&output))
         && out_time > src_time
     {
         return Ok(output);
