@@ -1,5 +1,6 @@
 //! wasock's integration tests: guest programs from tests/programs, compiled from source during
-//! the test run (C with clang and wasi-libc, Rust with cargo for wasm32-wasip1), run through
+//! the test run (C with clang and wasi-libc, Rust with cargo for wasm32-wasip1, and for wasm32-wasip1-threads through
+//! `rust_threads`), run through
 //! the `wasock` CLI.
 //!
 //! - `p1`: WASI preview 1 behaviour seen by guests (args, env, exit, stdio, files, dirs,
@@ -18,8 +19,8 @@ mod cli;
 mod faults;
 mod guest;
 mod p1;
-mod sock;
 mod soak;
+mod sock;
 mod threads;
 mod util;
 

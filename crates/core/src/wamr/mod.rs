@@ -20,6 +20,9 @@
 //! | resolve with capacity 0 divides by zero           | success with `*total` set                |
 //! | sock_addr_remote checks the ADDR_LOCAL right      | checks SOCK_ADDR_REMOTE                  |
 //! | random fd numbers                                 | lowest free fd                           |
+//! | pool: `::ffff:a.b.c.d` never matches IPv4 entries | judged as the IPv4 address it carries    |
+//! | pool: mask wraps mod 256, all-zero base matches all | strict CIDR; bad masks are errors      |
+//! | allow-resolve: case-sensitive string suffix       | exact or `*.suffix`, case-insensitive    |
 //!
 //! `sock_close` stays a stub returning ENOSYS, as in WAMR: lib-socket's `close()` uses
 //! `fd_close`, and a program that probes `sock_close` expects ENOSYS, not a closed fd.
