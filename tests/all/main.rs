@@ -1,7 +1,6 @@
 //! wasock's integration tests: guest programs from tests/programs, compiled from source during
-//! the test run (C with clang and wasi-libc, Rust with cargo for wasm32-wasip1, and for wasm32-wasip1-threads through
-//! `rust_threads`), run through
-//! the `wasock` CLI.
+//! the test run (C with clang and wasi-libc; Rust with cargo for wasm32-wasip1, and for
+//! wasm32-wasip1-threads through `rust_threads`), run through the `wasock` CLI.
 //!
 //! - `p1`: WASI preview 1 behaviour seen by guests (args, env, exit, stdio, files, dirs,
 //!   timestamps, clocks, random, poll, sandboxing, wild pointers).
