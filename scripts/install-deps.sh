@@ -2,7 +2,7 @@
 # Installs what building and testing wasock needs on Debian 12: clang + wasi-libc for C
 # guests, the wasm32-wasip1 Rust targets for Rust guests, wabt and cmake for the tests.
 set -euo pipefail
-packages=(clang lld llvm wasi-libc libclang-rt-14-dev-wasm32 wabt cmake)
+packages=(clang lld llvm wasi-libc libclang-rt-14-dev-wasm32 wabt cmake gcc python3)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

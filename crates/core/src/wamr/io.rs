@@ -85,24 +85,43 @@ pub(crate) fn receive(
     let peek = riflags & sockflags::RECV_PEEK != 0;
     let waitall = riflags & sockflags::RECV_WAITALL != 0 && sock.stream && !peek;
     let flags = if peek { libc::MSG_PEEK } else { 0 };
-    let mut slices = mem.io_slices_mut(iovs)?;
+    // One buffer (what recv() and read() pass) needs no scatter list: no allocations.
+    let (mut one, mut many);
+    let mut bufs: &mut [IoSliceMut<'_>] = match iovs {
+        [iov] => {
+            one = [IoSliceMut::new(mem.slice_mut(iov.buf, iov.len)?)];
+            &mut one
+        }
+        _ => {
+            many = mem.io_slices_mut(iovs)?;
+            &mut many
+        }
+    };
     let mut got = Received { bytes: 0, truncated: false, from: None };
-    if sock.stream && slices.iter().all(|s| s.is_empty()) {
+    if sock.stream && bufs.iter().all(|s| s.is_empty()) {
         return Ok(got);
     }
     let deadline = deadline(sock, Direction::Read);
-    let mut bufs: &mut [IoSliceMut<'_>] = &mut slices;
     loop {
         cx.interrupt.check()?;
-        let result = if want_from {
-            sys::recv_from_vectored(&sock.socket, bufs, flags).map(|(n, f, a)| (n, f, a.as_socket()))
-        } else {
-            sys::recv_vectored(&sock.socket, bufs, flags).map(|(n, f)| (n, f, None))
+        let result = match &mut *bufs {
+            _ if want_from => sys::recv_from_vectored(&sock.socket, bufs, flags)
+                .map(|(n, f, a)| (n, f.is_truncated(), a.as_socket())),
+            // One buffer on a stream: recv(2) straight into it, which spares the kernel
+            // recvmsg's message header and iovec copy-in (nothing can be truncated).
+            [buf] if sock.stream => rustix::net::recv(
+                &sock.socket,
+                &mut **buf,
+                rustix::net::RecvFlags::from_bits_retain(flags as u32),
+            )
+            .map(|(n, _)| (n, false, None))
+            .map_err(io::Error::from),
+            _ => sys::recv_vectored(&sock.socket, bufs, flags).map(|(n, f)| (n, f.is_truncated(), None)),
         };
         match result {
-            Ok((n, flags, from)) => {
+            Ok((n, truncated, from)) => {
                 got.bytes += n;
-                got.truncated |= flags.is_truncated();
+                got.truncated |= truncated;
                 got.from = got.from.or(from);
                 if !waitall || n == 0 {
                     break;
@@ -130,16 +149,34 @@ pub(crate) fn receive(
 /// result if it is not 0. A datagram is one sendmsg. Zero bytes are passed to the kernel (an
 /// empty datagram is a real datagram; WAMR: EINVAL).
 pub(crate) fn send(cx: &Ctx, sock: &Socket, data: &[IoSlice<'_>], to: Option<&SockAddr>) -> Result<usize> {
-    let mut slices = data.to_vec();
     let want: usize = data.iter().map(|s| s.len()).sum();
     let deadline = deadline(sock, Direction::Write);
-    let mut bufs: &mut [IoSlice<'_>] = &mut slices;
+    // A copy to advance through partial sends; one buffer needs no allocation.
+    let (mut one, mut many);
+    let mut bufs: &mut [IoSlice<'_>] = match data {
+        [single] => {
+            one = [*single];
+            &mut one
+        }
+        _ => {
+            many = data.to_vec();
+            &mut many
+        }
+    };
     let mut sent = 0usize;
     loop {
         cx.interrupt.check()?;
-        let result = match to {
-            Some(addr) => sock.socket.send_to_vectored_with_flags(bufs, addr, SEND_FLAGS),
-            None => sock.socket.send_vectored_with_flags(bufs, SEND_FLAGS),
+        let result = match (to, &*bufs) {
+            (Some(addr), _) => sock.socket.send_to_vectored_with_flags(bufs, addr, SEND_FLAGS),
+            // One buffer to the peer (what send() and write() pass): send(2), which spares
+            // the kernel sendmsg's message header and iovec copy-in.
+            (None, [buf]) => rustix::net::send(
+                &sock.socket,
+                buf,
+                rustix::net::SendFlags::from_bits_retain(SEND_FLAGS as u32),
+            )
+            .map_err(io::Error::from),
+            (None, _) => sock.socket.send_vectored_with_flags(bufs, SEND_FLAGS),
         };
         match result {
             Ok(n) => {
