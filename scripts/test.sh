@@ -6,3 +6,4 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 cargo test --workspace --locked "$@"
 bench/run.sh --quick --debug-wasock  # the benchmark harness still works (bench/; judges no speed)
+fuzz/ci.sh 20  # a short real fuzzing pass of every host import and the parsers (fuzz/)

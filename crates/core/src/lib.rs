@@ -20,6 +20,8 @@
 pub mod abi;
 pub mod ctx;
 pub mod errno;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod imports;
 pub mod interrupt;
 pub mod memory;

@@ -203,6 +203,18 @@ mod tests {
     }
 
     #[test]
+    fn mapped_base_with_a_short_mask_is_an_ipv6_network() {
+        // From the `policy` fuzz target (fuzz/corpus/policy/crash-d8fb5ff0…): below /96 a
+        // mapped base stays an IPv6 network, which covers no mapped (= IPv4) address, not
+        // even its own base; it does cover ordinary IPv6 addresses in its range.
+        let c: Cidr = "::ffff:17.0.0.1/60".parse().unwrap();
+        assert_eq!(c.to_string(), "::ffff:17.0.0.1/60");
+        assert!(!c.contains(ip("::ffff:17.0.0.1")));
+        assert!(!c.contains(ip("17.0.0.1")));
+        assert!(c.contains(ip("::1")));
+    }
+
+    #[test]
     fn mapped_addresses_are_judged_as_ipv4() {
         let p = pool("127.0.0.1/32");
         assert!(p.allows(ip("::ffff:127.0.0.1")));

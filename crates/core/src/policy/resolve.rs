@@ -44,6 +44,13 @@ impl FromStr for ResolvePattern {
         if name.contains('*') {
             return Err(err("'*' may appear only at the start, as in *.example.com"));
         }
+        // An empty label ("a..b", "localhost..", ".a") never matches a looked-up name (only one
+        // trailing dot is ignored): refuse it instead of keeping an entry that allows nothing.
+        if name.contains("..") || (!wild && name.starts_with('.')) {
+            return Err(err(
+                "a name has no empty labels ('..' or a leading '.'), as in localhost or *.example.com",
+            ));
+        }
         if wild {
             if !name.starts_with('.') || name.len() < 2 {
                 return Err(err("a wildcard must be '*.' followed by a domain, as in *.example.com"));
@@ -106,6 +113,19 @@ mod tests {
             let e = bad.parse::<ResolvePattern>().unwrap_err();
             assert!(e.to_string().contains(&format!("'{bad}'")), "{e}");
         }
+    }
+
+    #[test]
+    fn empty_labels_are_refused() {
+        // Found by the `policy` fuzz target (fuzz/corpus/policy/crash-2f1a6a9a…): "*.ex…m5.00.."
+        // was accepted as a suffix ending in '.', which no normalized host name can end with.
+        for bad in ["*.ex.m5.00..", "localhost..", "a..b", ".localhost", "*..example.com", "*..", "."] {
+            let e = bad.parse::<ResolvePattern>().unwrap_err();
+            assert!(e.problem.contains("empty labels"), "{bad}: {e}");
+        }
+        // One trailing dot is still the usual absolute-name spelling.
+        assert_eq!("localhost.".parse(), Ok(ResolvePattern::Exact("localhost".into())));
+        assert!("*.example.com.".parse::<ResolvePattern>().unwrap().matches("a.example.com"));
     }
 
     #[test]

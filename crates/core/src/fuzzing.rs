@@ -1,0 +1,589 @@
+//! Fuzzing support (cargo feature `fuzzing`): turns arbitrary bytes into a short program of
+//! host calls and runs it against a real [`Ctx`], so that the fuzz targets in `fuzz/` and the
+//! corpus replay in `tests/fuzz_corpus.rs` share one decoder.
+//!
+//! Every host function is reachable: the call table is generated from
+//! [`for_each_import!`](crate::for_each_import), [`for_each_wamr_import!`](crate::for_each_wamr_import)
+//! and [`for_each_unstable_override!`](crate::for_each_unstable_override), plus `proc_exit`.
+//!
+//! # Input format
+//!
+//! | bytes | meaning |
+//! |---|---|
+//! | 0 | memory size: `MEMORY_SIZES[b & 3]` bytes |
+//! | 1 | number of calls, `b % (MAX_CALLS + 1)` |
+//! | then, per call | 1 byte choosing the function (`b %` [`calls`]`().len()`), then its arguments in order: 4 bytes LE per u32, 8 bytes LE per u64 |
+//! | the rest | linear memory from offset [`INPUT_AT`] on |
+//!
+//! Missing bytes read as zero. The first [`INPUT_AT`] bytes of memory hold [`Fixture`]
+//! values (see [`fixture`]: the fixture sockets' addresses, an iovec, three path names, an
+//! address outside the pool) so that small pointers often point at something valid.
+//!
+//! # What each run gets
+//!
+//! A fresh [`Ctx`] with stdio on /dev/null (0–2), a fresh preopened directory `sandbox` (3)
+//! holding `data.txt`, `sub/` and two symlinks that point out of it, a TCP listener with one
+//! pending connection (4) and that connection's client end (5), a connected TCP pair (6, 7)
+//! with a few bytes queued each way, a bound UDP socket with a datagram queued (8) and
+//! `data.txt` opened read-write (9). The policy allows 127.0.0.1/32 and ::1/128 and resolves
+//! no names (no DNS). At most [`MAX_FDS`] fds.
+//!
+//! Blocking calls are stopped by a watchdog thread that triggers the instance's interrupt
+//! [`DEADLINE`] after the run starts, exactly as `--timeout` does. `fd_allocate`'s length is
+//! taken modulo 1 MiB, because fallocate really reserves disk space; everything else is
+//! passed through unchanged.
+//!
+//! With [`run_checked`], the host process must hold exactly as many fds after a run as
+//! before it (nothing leaks); it panics otherwise, which the fuzzer reports as a crash.
+
+use std::fs;
+use std::io::{self, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::path::PathBuf;
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use crate::abi::Filetype;
+use crate::ctx::{Ctx, CtxBuilder};
+use crate::errno::{Error, Result, Trap};
+use crate::memory::GuestMemory;
+use crate::net::Socket;
+use crate::policy::{AddrPool, Policy};
+use crate::table::{Descriptor, File, Kind};
+
+/// Linear memory sizes an input can pick: a usual one, a tiny one and none at all.
+pub const MEMORY_SIZES: [usize; 4] = [65536, 65536, 300, 0];
+/// The most calls one input makes.
+pub const MAX_CALLS: usize = 16;
+/// Where the input's memory bytes start; below it is the fixture data.
+pub const INPUT_AT: usize = 128;
+/// How long one run may block before the watchdog stops it.
+pub const DEADLINE: Duration = Duration::from_millis(10);
+/// The fd cap of the fuzz instance (small, so that EMFILE is reachable).
+pub const MAX_FDS: u32 = 48;
+/// `fd_allocate` lengths are reduced modulo this (see the module docs).
+const MAX_ALLOCATE: u64 = 1 << 20;
+
+/// Offsets of the fixture values at the start of memory (when memory is large enough).
+pub mod fixture {
+    /// `__wasi_addr_t` of the listener at fd 4.
+    pub const LISTENER_ADDR: u32 = 0;
+    /// `__wasi_addr_t` of the UDP socket at fd 8.
+    pub const UDP_ADDR: u32 = 24;
+    /// An iovec `{ buf: 256, len: 512 }`.
+    pub const IOVEC: u32 = 48;
+    /// `"data.txt\0"`.
+    pub const DATA_TXT: u32 = 56;
+    /// `"sub\0"`.
+    pub const SUB: u32 = 72;
+    /// `"escape\0"`, a symlink to `..`.
+    pub const ESCAPE: u32 = 80;
+    /// `__wasi_addr_t` of 127.0.0.2:9 (outside the pool).
+    pub const DENIED_ADDR: u32 = 96;
+}
+
+/// Decodes the arguments of one call.
+pub struct Args<'a> {
+    bytes: &'a [u8],
+}
+
+impl Args<'_> {
+    fn take<const N: usize>(&mut self) -> [u8; N] {
+        let mut out = [0u8; N];
+        let n = N.min(self.bytes.len());
+        out[..n].copy_from_slice(&self.bytes[..n]);
+        self.bytes = &self.bytes[n..];
+        out
+    }
+
+    /// The next u32 argument.
+    pub fn u32(&mut self) -> u32 {
+        u32::from_le_bytes(self.take())
+    }
+
+    /// The next u64 argument.
+    pub fn u64(&mut self) -> u64 {
+        u64::from_le_bytes(self.take())
+    }
+
+    fn u8(&mut self) -> u8 {
+        self.take::<1>()[0]
+    }
+}
+
+/// One entry of the call table: the import's name, the number of bytes its arguments take,
+/// and a function that decodes them and makes the call.
+pub struct HostCall {
+    /// `module::name`.
+    pub name: &'static str,
+    /// Bytes of arguments.
+    pub arg_bytes: usize,
+    /// Decodes the arguments and calls the host function.
+    pub call: fn(&Ctx, &mut GuestMemory<'_>, &mut Args<'_>) -> Result<()>,
+}
+
+macro_rules! arg_size {
+    (u32) => {
+        4
+    };
+    (u64) => {
+        8
+    };
+}
+
+macro_rules! call_table {
+    ($($name:ident($($arg:ident: $ty:ident),*) = $path:path;)*) => {
+        vec![$(HostCall {
+            name: stringify!($name),
+            arg_bytes: 0 $(+ arg_size!($ty))*,
+            #[allow(unused_variables)] // sched_yield has no arguments
+            call: |cx: &Ctx, mem: &mut GuestMemory<'_>, args: &mut Args<'_>| -> Result<()> {
+                $(let $arg: $ty = args.$ty();)*
+                $path(cx, mem, $($arg),*)
+            },
+        }),*]
+    };
+}
+
+macro_rules! call_table_unstable {
+    ($($name:ident($($arg:ident: $ty:ident),*) = $path:path;)*) => {
+        vec![$(HostCall {
+            name: concat!("wasi_unstable::", stringify!($name)),
+            arg_bytes: 0 $(+ arg_size!($ty))*,
+            #[allow(unused_variables)] // sched_yield has no arguments
+            call: |cx: &Ctx, mem: &mut GuestMemory<'_>, args: &mut Args<'_>| -> Result<()> {
+                $(let $arg: $ty = args.$ty();)*
+                $path(cx, mem, $($arg),*)
+            },
+        }),*]
+    };
+}
+
+/// Every host function: preview 1, WAMR's extension, the snapshot-0 variants, `proc_exit`.
+pub fn calls() -> &'static [HostCall] {
+    static CALLS: OnceLock<Vec<HostCall>> = OnceLock::new();
+    CALLS.get_or_init(|| {
+        let mut all: Vec<HostCall> = crate::for_each_import!(call_table);
+        all.extend(crate::for_each_wamr_import!(call_table));
+        all.extend(crate::for_each_unstable_override!(call_table_unstable));
+        all.push(HostCall {
+            name: "proc_exit",
+            arg_bytes: 4,
+            call: |cx, _mem, args| Err(crate::p1::proc::proc_exit(cx, args.u32())),
+        });
+        // fallocate reserves real disk space: keep the length small (see the module docs).
+        for c in all.iter_mut().filter(|c| c.name == "fd_allocate") {
+            c.call = |cx, mem, args| {
+                let (fd, offset, len) = (args.u32(), args.u64(), args.u64());
+                crate::p1::fd::fd_allocate(cx, mem, fd, offset, len % MAX_ALLOCATE)
+            };
+        }
+        all
+    })
+}
+
+/// One decoded call: the table index and its argument bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Call {
+    /// Index into [`calls`].
+    pub index: usize,
+    /// Exactly `arg_bytes` bytes.
+    pub args: Vec<u8>,
+}
+
+/// A decoded input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Program {
+    /// Linear memory size in bytes.
+    pub memory_size: usize,
+    /// The calls, in order.
+    pub calls: Vec<Call>,
+    /// Bytes copied into memory at [`INPUT_AT`] (as many as fit).
+    pub memory: Vec<u8>,
+}
+
+impl Program {
+    /// Decodes fuzz input (see the module docs). Never fails.
+    pub fn decode(input: &[u8]) -> Program {
+        let mut r = Args { bytes: input };
+        let memory_size = MEMORY_SIZES[(r.u8() & 3) as usize];
+        let count = r.u8() as usize % (MAX_CALLS + 1);
+        let table = calls();
+        let calls = (0..count)
+            .map(|_| {
+                let index = r.u8() as usize % table.len();
+                let n = table[index].arg_bytes.min(r.bytes.len());
+                let mut args = r.bytes[..n].to_vec();
+                args.resize(table[index].arg_bytes, 0);
+                r.bytes = &r.bytes[n..];
+                Call { index, args }
+            })
+            .collect();
+        Program { memory_size, calls, memory: r.bytes.to_vec() }
+    }
+
+    /// Encodes it back into fuzz input (for writing regression seeds by hand).
+    pub fn encode(&self) -> Vec<u8> {
+        let size_class = MEMORY_SIZES.iter().position(|&s| s == self.memory_size).unwrap_or(0) as u8;
+        let mut out = vec![size_class, self.calls.len() as u8];
+        for c in &self.calls {
+            out.push(c.index as u8);
+            out.extend_from_slice(&c.args);
+        }
+        out.extend_from_slice(&self.memory);
+        out
+    }
+
+    /// The calls as text, for reading a crash: `sock_recv(6, 0x30, 1, 0, 0x100, 0x104)`.
+    pub fn describe(&self) -> String {
+        let table = calls();
+        let mut text = format!("memory: {} bytes\n", self.memory_size);
+        for c in &self.calls {
+            let args: Vec<String> = c.args.chunks(4).map(|w| format!("{:#x}", le(w))).collect();
+            text.push_str(&format!("{}({})  [raw 4-byte words]\n", table[c.index].name, args.join(", ")));
+        }
+        text
+    }
+}
+
+fn le(w: &[u8]) -> u32 {
+    w.iter().rev().fold(0, |acc, &b| acc << 8 | u32::from(b))
+}
+
+/// Finds a call by name, for writing regression seeds.
+pub fn call_index(name: &str) -> Option<usize> {
+    calls().iter().position(|c| c.name == name)
+}
+
+/// The fixture sockets and files of one run, and their addresses.
+pub struct Fixture {
+    /// The context the calls run against.
+    pub cx: Arc<Ctx>,
+    listener_addr: SocketAddr,
+    udp_addr: SocketAddr,
+}
+
+/// Per-process state: the scratch directory and the watchdog.
+struct Harness {
+    root: PathBuf,
+    watchdog: Arc<Watchdog>,
+}
+
+/// Stops the current run's blocking calls after its deadline, as `--timeout` does.
+struct Watchdog {
+    current: Mutex<Option<(Arc<Ctx>, Instant)>>,
+    changed: Condvar,
+}
+
+impl Watchdog {
+    fn start() -> Arc<Watchdog> {
+        let w = Arc::new(Watchdog { current: Mutex::new(None), changed: Condvar::new() });
+        let watcher = w.clone();
+        std::thread::Builder::new()
+            .name("fuzz-watchdog".into())
+            .spawn(move || watcher.watch())
+            .expect("start the fuzz watchdog thread");
+        w
+    }
+
+    fn watch(&self) {
+        let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            let left = match &*current {
+                Some((cx, deadline)) => match deadline.saturating_duration_since(Instant::now()) {
+                    left if left.is_zero() => {
+                        // Sticky: a spurious wakeup triggering it again changes nothing.
+                        cx.interrupt.trigger(Error::Trap(Trap("fuzz run deadline".into())));
+                        None
+                    }
+                    left => Some(left),
+                },
+                None => None,
+            };
+            current = match left {
+                Some(left) => self.changed.wait_timeout(current, left).unwrap_or_else(|p| p.into_inner()).0,
+                None => self.changed.wait(current).unwrap_or_else(|p| p.into_inner()),
+            };
+        }
+    }
+
+    fn arm(&self, cx: Arc<Ctx>) {
+        *self.current.lock().unwrap_or_else(|p| p.into_inner()) = Some((cx, Instant::now() + DEADLINE));
+        self.changed.notify_all();
+    }
+
+    fn disarm(&self) {
+        *self.current.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        self.changed.notify_all();
+    }
+}
+
+fn harness() -> &'static Mutex<Harness> {
+    static HARNESS: OnceLock<Mutex<Harness>> = OnceLock::new();
+    HARNESS.get_or_init(|| {
+        // One scratch directory per process; those of processes that have ended are removed.
+        let tmp = std::env::temp_dir();
+        for entry in fs::read_dir(&tmp).into_iter().flatten().flatten() {
+            let name = entry.file_name();
+            let pid = name.to_str().and_then(|n| n.strip_prefix("wasock-fuzz-"));
+            if pid.is_some_and(|pid| !std::path::Path::new("/proc").join(pid).exists()) {
+                let _ = fs::remove_dir_all(entry.path());
+            }
+        }
+        let root = tmp.join(format!("wasock-fuzz-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        fs::create_dir_all(&root).unwrap_or_else(|e| panic!("cannot create {}: {e}", root.display()));
+        Mutex::new(Harness { root, watchdog: Watchdog::start() })
+    })
+}
+
+fn open_fds() -> usize {
+    fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
+}
+
+impl Harness {
+    fn fixture(&self) -> io::Result<Fixture> {
+        let dir = self.root.join("sandbox");
+        // Each run starts from the same files, so that an input replays the same way.
+        match fs::remove_dir_all(&dir) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        fs::create_dir(&dir)?;
+        fs::write(dir.join("data.txt"), b"0123456789abcdef")?;
+        fs::create_dir(dir.join("sub"))?;
+        fs::write(dir.join("sub/inner.txt"), b"inner")?;
+        std::os::unix::fs::symlink("..", dir.join("escape"))?;
+        std::os::unix::fs::symlink("/etc/passwd", dir.join("absolute"))?;
+
+        let devnull = || fs::OpenOptions::new().read(true).write(true).open("/dev/null");
+        let mut policy = Policy::default();
+        for cidr in AddrPool::parse_list("127.0.0.1/32,::1/128").map_err(io::Error::other)? {
+            policy.addr_pool.insert(cidr);
+        }
+        let cx = CtxBuilder::new()
+            .arg("fuzz.wasm")
+            .arg("an argument")
+            .env("KEY", "value")
+            .stdio(0, devnull()?)
+            .stdio(1, devnull()?)
+            .stdio(2, devnull()?)
+            .preopen_dir(&dir, "sandbox")?
+            .policy(policy)
+            .max_fds(MAX_FDS)
+            .build()?;
+
+        let localhost = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+        // 4 and 5: a listener with one pending connection, and that connection's client.
+        let listener = TcpListener::bind(localhost)?;
+        let listener_addr = listener.local_addr()?;
+        let client = TcpStream::connect(listener_addr)?;
+        // 6 and 7: a connected pair (through a listener that is closed at once).
+        let pair_listener = TcpListener::bind(localhost)?;
+        let mut a = TcpStream::connect(pair_listener.local_addr()?)?;
+        let (mut b, _) = pair_listener.accept()?;
+        drop(pair_listener);
+        a.write_all(b"from six")?;
+        b.write_all(b"from seven")?;
+        // 8: UDP with a datagram to itself queued.
+        let udp = UdpSocket::bind(localhost)?;
+        let udp_addr = udp.local_addr()?;
+        udp.send_to(b"datagram", udp_addr)?;
+        // 9: data.txt, read-write.
+        let file = fs::OpenOptions::new().read(true).write(true).open(dir.join("data.txt"))?;
+
+        let push = |kind: Kind| cx.push(Descriptor::new(kind)).map_err(io::Error::other);
+        push(Kind::Socket(Socket::new(listener.into(), true)?))?;
+        push(Kind::Socket(Socket::new(client.into(), true)?))?;
+        push(Kind::Socket(Socket::new(a.into(), true)?))?;
+        push(Kind::Socket(Socket::new(b.into(), true)?))?;
+        push(Kind::Socket(Socket::new(udp.into(), false)?))?;
+        push(Kind::File(File { file, filetype: Filetype::RegularFile }))?;
+        Ok(Fixture { cx: Arc::new(cx), listener_addr, udp_addr })
+    }
+}
+
+/// Fills the fixture area and the input bytes into a fresh linear memory.
+fn memory(program: &Program, fixture: &Fixture) -> Vec<u8> {
+    let mut bytes = vec![0u8; program.memory_size];
+    if bytes.len() >= INPUT_AT {
+        let mut mem = GuestMemory::new(&mut bytes);
+        let denied = SocketAddr::from(([127, 0, 0, 2], 9));
+        // In bounds by the size check above; a failure here is a bug in this harness.
+        let fill = |mem: &mut GuestMemory<'_>| -> Result<(), Trap> {
+            crate::wamr::abi::write_addr(mem, fixture::LISTENER_ADDR, fixture.listener_addr)?;
+            crate::wamr::abi::write_addr(mem, fixture::UDP_ADDR, fixture.udp_addr)?;
+            mem.write(fixture::IOVEC, 256u32)?;
+            mem.write(fixture::IOVEC + 4, 512u32)?;
+            mem.write_bytes(fixture::DATA_TXT, b"data.txt\0")?;
+            mem.write_bytes(fixture::SUB, b"sub\0")?;
+            mem.write_bytes(fixture::ESCAPE, b"escape\0")?;
+            crate::wamr::abi::write_addr(mem, fixture::DENIED_ADDR, denied)
+        };
+        fill(&mut mem).expect("the fixture area fits in memory");
+    }
+    if let Some(room) = bytes.get_mut(INPUT_AT..) {
+        let n = room.len().min(program.memory.len());
+        room[..n].copy_from_slice(&program.memory[..n]);
+    }
+    bytes
+}
+
+/// What one run did: each call's name and result.
+pub type Outcome = Vec<(&'static str, Result<()>)>;
+
+/// Runs one fuzz input: decodes it, builds a fresh fixture and makes the calls. A panic in
+/// a host function propagates (the fuzzer reports it as a crash).
+pub fn run(input: &[u8]) -> Outcome {
+    let program = Program::decode(input);
+    let h = harness().lock().unwrap_or_else(|p| p.into_inner());
+    let fixture = h.fixture().unwrap_or_else(|e| panic!("cannot set up the fuzz fixture: {e}"));
+    let mut bytes = memory(&program, &fixture);
+    let mut mem = GuestMemory::new(&mut bytes);
+    h.watchdog.arm(fixture.cx.clone());
+    let table = calls();
+    let outcome: Outcome = program
+        .calls
+        .iter()
+        .map(|c| {
+            let entry = &table[c.index];
+            (entry.name, (entry.call)(&fixture.cx, &mut mem, &mut Args { bytes: &c.args }))
+        })
+        .collect();
+    h.watchdog.disarm();
+    assert_eq!(mem.len(), program.memory_size, "a host call changed the size of linear memory");
+    outcome
+}
+
+/// [`run`], then checks that the process holds exactly as many fds as before: everything
+/// the calls opened was closed with the instance. Only meaningful when no other thread
+/// opens files meanwhile (a fuzz target, a test binary with one test).
+pub fn run_checked(input: &[u8]) -> Outcome {
+    let before = open_fds();
+    let outcome = run(input);
+    let after = open_fds();
+    assert_eq!(
+        after,
+        before,
+        "host fds leaked by this program (before {before}, after {after}):\n{}",
+        Program::decode(input).describe()
+    );
+    outcome
+}
+
+/// Checks the policy parsers on arbitrary text: no panic, and what parses prints back to
+/// itself and matches what it should.
+pub fn policy(input: &[u8]) {
+    use crate::policy::{Cidr, ResolvePattern};
+    use std::net::IpAddr;
+
+    let text = String::from_utf8_lossy(input);
+    if let Ok(cidr) = text.parse::<Cidr>() {
+        let shown = cidr.to_string();
+        let again: Cidr =
+            shown.parse().unwrap_or_else(|e| panic!("{text:?} parsed, its text {shown:?} not: {e}"));
+        assert_eq!(again, cidr, "{text:?} → {shown:?} does not parse back to the same network");
+        // It contains its own base address, unless the base is an IPv4-mapped IPv6 address
+        // in an IPv6 network (mask below 96): mapped addresses are judged as IPv4, which an
+        // IPv6 grant never covers (see policy/pool.rs).
+        let base: IpAddr =
+            shown.split('/').next().and_then(|a| a.parse().ok()).expect("Display gives ADDR/MASK");
+        let judged_as_ipv4 = matches!(base, IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some());
+        assert_eq!(cidr.contains(base), !judged_as_ipv4, "{shown}: contains its own base?");
+    }
+    if let Ok(pattern) = text.parse::<ResolvePattern>() {
+        match &pattern {
+            ResolvePattern::Any => assert!(pattern.matches(&text)),
+            ResolvePattern::Exact(name) => {
+                assert!(pattern.matches(name), "{text:?} does not match its own name {name:?}");
+                assert!(pattern.matches(&text), "{text:?} does not match itself");
+            }
+            ResolvePattern::Suffix(suffix) => {
+                let host = format!("a{suffix}");
+                assert!(pattern.matches(&host), "{text:?} does not match {host:?}");
+                assert!(!pattern.matches(suffix.trim_start_matches('.')), "{text:?} matches its bare domain");
+            }
+        }
+    }
+    if let Ok(cidrs) = AddrPool::parse_list(&text) {
+        let mut pool = AddrPool::default();
+        for c in cidrs {
+            pool.insert(c);
+        }
+        // Any 16 input bytes as an address: no panic either way.
+        let mut octets = [0u8; 16];
+        for (o, b) in octets.iter_mut().zip(input.iter().rev()) {
+            *o = *b;
+        }
+        let _ = pool.allows(IpAddr::from(octets));
+        let _ = pool.allows(IpAddr::from([octets[0], octets[1], octets[2], octets[3]]));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_import_is_in_the_table_once() {
+        let names: Vec<&str> = calls().iter().map(|c| c.name).collect();
+        let mut unique = names.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), names.len(), "a name appears twice");
+        // 45 preview 1 + 48 WAMR + 4 snapshot-0 variants + proc_exit.
+        assert_eq!(names.len(), 45 + 48 + 4 + 1, "{names:?}");
+        for n in ["sock_open", "sock_addr_resolve", "poll_oneoff", "wasi_unstable::poll_oneoff", "path_open"]
+        {
+            assert!(names.contains(&n), "{n} missing");
+        }
+    }
+
+    #[test]
+    fn encode_inverts_decode() {
+        let p = Program {
+            memory_size: 65536,
+            calls: vec![Call { index: call_index("fd_close").unwrap(), args: 7u32.to_le_bytes().to_vec() }],
+            memory: b"xyz".to_vec(),
+        };
+        assert_eq!(Program::decode(&p.encode()), p);
+    }
+
+    #[test]
+    fn a_program_runs_against_the_fixture() {
+        // sock_recv(6, IOVEC, 1, 0, 0x200, 0x204) reads what fd 7 queued; then fd_close(6).
+        let mut args = Vec::new();
+        for w in [6u32, fixture::IOVEC, 1, 0, 0x400, 0x404] {
+            args.extend_from_slice(&w.to_le_bytes());
+        }
+        let p = Program {
+            memory_size: 65536,
+            calls: vec![
+                Call { index: call_index("sock_recv").unwrap(), args },
+                Call { index: call_index("fd_close").unwrap(), args: 6u32.to_le_bytes().to_vec() },
+                Call { index: call_index("fd_close").unwrap(), args: 6u32.to_le_bytes().to_vec() },
+            ],
+            memory: Vec::new(),
+        };
+        let outcome = run(&p.encode());
+        assert_eq!(outcome[0], ("sock_recv", Ok(())));
+        assert_eq!(outcome[1], ("fd_close", Ok(())));
+        assert_eq!(outcome[2], ("fd_close", Err(crate::Errno::Badf.into())));
+    }
+
+    #[test]
+    fn a_blocked_call_is_stopped_by_the_watchdog() {
+        // accept twice on the listener: the second has nothing pending and blocks.
+        let mut args = Vec::new();
+        for w in [4u32, 0, 0x200] {
+            args.extend_from_slice(&w.to_le_bytes());
+        }
+        let accept = Call { index: call_index("sock_accept").unwrap(), args };
+        let p = Program { memory_size: 65536, calls: vec![accept.clone(), accept], memory: Vec::new() };
+        let start = Instant::now();
+        let outcome = run(&p.encode());
+        assert_eq!(outcome[0].1, Ok(()));
+        assert!(matches!(outcome[1].1, Err(Error::Trap(_))), "{outcome:?}");
+        assert!(start.elapsed() < Duration::from_secs(5), "took {:?}", start.elapsed());
+    }
+}
