@@ -86,8 +86,17 @@ fn finish(cx: &Ctx, name: &str, args: &[i64], result: wasock_core::Result<()>) -
     match result {
         Ok(()) => Ok(0),
         Err(CoreError::Errno(e)) => Ok(i32::from(e.raw())),
-        Err(CoreError::Trap(t)) => Err(wasmtime::Error::new(t)),
-        Err(CoreError::Exit(e)) => Err(wasmtime::Error::new(e)),
+        Err(stop) => Err(stop_error(stop)),
+    }
+}
+
+/// The wasmtime error that ends a guest for a core trap or exit (an errno only reaches here
+/// as the reason an instance was stopped, which never happens today).
+pub(crate) fn stop_error(reason: CoreError) -> wasmtime::Error {
+    match reason {
+        CoreError::Trap(t) => wasmtime::Error::new(t),
+        CoreError::Exit(e) => wasmtime::Error::new(e),
+        CoreError::Errno(e) => wasmtime::Error::msg(format!("stopped: {e}")),
     }
 }
 
@@ -122,10 +131,7 @@ pub fn add_to_linker(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
                 let exit = wasock_core::p1::proc::proc_exit(cx, code as u32);
                 // Other threads running wasm code notice at the next epoch tick.
                 caller.engine().increment_epoch();
-                match exit {
-                    CoreError::Exit(e) => Err(wasmtime::Error::new(e)),
-                    other => Err(wasmtime::Error::msg(format!("proc_exit failed: {other:?}"))),
-                }
+                Err(stop_error(exit))
             },
         )?;
     }

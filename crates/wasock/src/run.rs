@@ -9,7 +9,7 @@ use std::time::Duration;
 use wasmtime::{Config, Engine, Linker, Module, Store, Val, ValType};
 use wasock_core::{Ctx, Exit, Trap};
 
-use crate::bind::{self, GuestMemoryHandle, Host, Unlinked};
+use crate::bind::{self, GuestMemoryHandle, Host, Unlinked, stop_error};
 use crate::threads;
 
 /// Engine settings.
@@ -224,6 +224,7 @@ impl Runtime {
             Err(e) => match e.downcast_ref::<Exit>() {
                 Some(exit) => Ok(Ended::Exit(exit.0)),
                 None if e.is::<CannotStart>() => Err(Error::Instantiate(e.to_string())),
+                None if e.is::<BadArguments>() => Err(Error::BadArguments(e.to_string())),
                 None if timed_out => Err(Error::Timeout(self.config.timeout.unwrap_or_default())),
                 None => Err(Error::Trap(describe_trap(&e))),
             },
@@ -262,7 +263,7 @@ fn instantiate_and_call(
     let ty = func.ty(&*store);
     let params: Vec<ValType> = ty.params().collect();
     if params.len() != args.len() {
-        return Err(wasmtime::Error::msg(CannotStart(format!(
+        return Err(wasmtime::Error::msg(BadArguments(format!(
             "{name} takes {} argument(s) but {} were given",
             params.len(),
             args.len()
@@ -273,21 +274,30 @@ fn instantiate_and_call(
         .zip(args)
         .map(|(t, a)| parse_val(t, a))
         .collect::<Result<Vec<Val>, String>>()
-        .map_err(|m| wasmtime::Error::msg(CannotStart(m)))?;
+        .map_err(|m| wasmtime::Error::msg(BadArguments(m)))?;
     let mut results = vec![Val::I32(0); ty.results().len()];
     func.call(&mut *store, &vals, &mut results)?;
     Ok(Ended::Results(results))
 }
 
-/// A failure before the guest ran any code of ours: reported as such, not as a trap.
+/// Marks an error as "the module could not start" (not a trap), for [`Error::Instantiate`].
 #[derive(Debug)]
 struct CannotStart(String);
 
-impl fmt::Display for CannotStart {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+/// Marks an error as "the `-f` arguments do not fit", for [`Error::BadArguments`].
+#[derive(Debug)]
+struct BadArguments(String);
+
+macro_rules! message_display {
+    ($($t:ident),*) => {$(
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    )*};
 }
+message_display!(CannotStart, BadArguments);
 
 fn describe_trap(e: &wasmtime::Error) -> String {
     match (e.downcast_ref::<Trap>(), e.downcast_ref::<wasmtime::WasmBacktrace>()) {
@@ -388,9 +398,7 @@ pub(crate) fn new_store(
     let watched = cx.clone();
     store.epoch_deadline_callback(move |_| match watched.interrupt.check() {
         Ok(()) => Ok(wasmtime::UpdateDeadline::Continue(1)),
-        Err(wasock_core::Error::Exit(e)) => Err(wasmtime::Error::new(e)),
-        Err(wasock_core::Error::Trap(t)) => Err(wasmtime::Error::new(t)),
-        Err(wasock_core::Error::Errno(e)) => Err(wasmtime::Error::msg(format!("stopped: {e}"))),
+        Err(reason) => Err(stop_error(reason)),
     });
     store
 }
@@ -440,13 +448,7 @@ fn run_beside(
             Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
         if let Err(reason) = cx.interrupt.check() {
-            return finished.recv_timeout(MAIN_THREAD_GRACE).unwrap_or_else(|_| {
-                Err(match reason {
-                    wasock_core::Error::Exit(e) => wasmtime::Error::new(e),
-                    wasock_core::Error::Trap(t) => wasmtime::Error::new(t),
-                    wasock_core::Error::Errno(e) => wasmtime::Error::msg(format!("stopped: {e}")),
-                })
-            });
+            return finished.recv_timeout(MAIN_THREAD_GRACE).unwrap_or_else(|_| Err(stop_error(reason)));
         }
     }
 }
