@@ -39,13 +39,19 @@ impl Socket {
     pub fn new(socket: socket2::Socket, stream: bool) -> io::Result<Socket> {
         socket.set_nonblocking(true)?;
         socket.set_cloexec(true)?;
-        Ok(Socket {
+        Ok(Socket::from_nonblocking(socket, stream))
+    }
+
+    /// Wraps a host socket that is already non-blocking and close-on-exec (accept4 made it
+    /// so), sparing the three fcntl calls of [`Socket::new`].
+    pub fn from_nonblocking(socket: socket2::Socket, stream: bool) -> Socket {
+        Socket {
             socket,
             stream,
             nonblocking: AtomicBool::new(false),
             recv_timeout_us: AtomicU64::new(0),
             send_timeout_us: AtomicU64::new(0),
-        })
+        }
     }
 
     /// SOCKET_STREAM or SOCKET_DGRAM.

@@ -38,7 +38,7 @@ use crate::errno::{Errno, Result, Trap};
 use crate::memory::GuestMemory;
 use crate::p1::clock;
 use crate::sys;
-use crate::table::{Descriptor, Kind};
+use crate::table::{Descriptor, FdTable, Kind};
 
 /// `poll_oneoff`: waits for the `nsubscriptions` 48-byte subscriptions at `subs`, writes
 /// the events that happened (32 bytes each) to `events` and their number to `nevents`.
@@ -122,14 +122,23 @@ pub(crate) fn poll_subscriptions(
     let start = Instant::now();
     let mut pollfds: Vec<sys::PollFd> = Vec::new();
     let mut watches = Vec::with_capacity(subs.len());
-    for sub in subs {
-        watches.push(match sub.kind {
-            SubscriptionKind::Clock { id, timeout, flags, .. } => {
-                Watch::Clock(clock_deadline(id, timeout, flags, start)?)
-            }
-            SubscriptionKind::FdRead { fd } => watch_fd(cx, sub.userdata, fd, event::FD_READ, &mut pollfds),
-            SubscriptionKind::FdWrite { fd } => watch_fd(cx, sub.userdata, fd, event::FD_WRITE, &mut pollfds),
-        });
+    {
+        // One lock for the whole set (a server polls hundreds of fds per call); released
+        // before waiting.
+        let table = cx.table();
+        for sub in subs {
+            watches.push(match sub.kind {
+                SubscriptionKind::Clock { id, timeout, flags, .. } => {
+                    Watch::Clock(clock_deadline(id, timeout, flags, start)?)
+                }
+                SubscriptionKind::FdRead { fd } => {
+                    watch_fd(&table, sub.userdata, fd, event::FD_READ, &mut pollfds)
+                }
+                SubscriptionKind::FdWrite { fd } => {
+                    watch_fd(&table, sub.userdata, fd, event::FD_WRITE, &mut pollfds)
+                }
+            });
+        }
     }
 
     let settled = watches.iter().any(|w| matches!(w, Watch::Ready(_)));
@@ -179,7 +188,7 @@ fn clock_deadline(id: u32, timeout: u64, flags: u16, start: Instant) -> Result<O
 }
 
 /// Decides how to watch an fd subscription, adding a host poll entry if it needs one.
-fn watch_fd(cx: &Ctx, userdata: u64, fd: u32, kind: u8, pollfds: &mut Vec<sys::PollFd>) -> Watch {
+fn watch_fd(table: &FdTable, userdata: u64, fd: u32, kind: u8, pollfds: &mut Vec<sys::PollFd>) -> Watch {
     let settled = |result: Result<u64, Errno>| {
         let (nbytes, error) = match result {
             Ok(n) => (n, 0),
@@ -187,7 +196,7 @@ fn watch_fd(cx: &Ctx, userdata: u64, fd: u32, kind: u8, pollfds: &mut Vec<sys::P
         };
         Watch::Ready(Event { userdata, error, kind, nbytes, flags: 0 })
     };
-    let desc = match cx.get(fd, rights::POLL_FD_READWRITE) {
+    let desc = match table.get(fd).and_then(|d| d.require(rights::POLL_FD_READWRITE).map(|()| d)) {
         Ok(d) => d,
         Err(e) => return settled(Err(e)),
     };

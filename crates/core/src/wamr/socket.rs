@@ -93,8 +93,11 @@ pub fn sock_listen(cx: &Ctx, _mem: &mut GuestMemory<'_>, fd: u32, backlog: u32) 
 pub(crate) fn accept(cx: &Ctx, mem: &mut GuestMemory<'_>, fd: u32, flags: u32, new_fd: u32) -> Result<()> {
     mem.slice(new_fd, 4)?;
     let socket = with_socket(cx, fd, rights::SOCK_ACCEPT, |listener| {
-        let (host, _) = listener.blocking(cx, Direction::Read, || listener.socket.accept())?;
-        let socket = Socket::new(host, listener.stream)?;
+        let host_flags = rustix::net::SocketFlags::NONBLOCK | rustix::net::SocketFlags::CLOEXEC;
+        let host = listener.blocking(cx, Direction::Read, || {
+            rustix::net::accept_with(&listener.socket, host_flags).map_err(std::io::Error::from)
+        })?;
+        let socket = Socket::from_nonblocking(socket2::Socket::from(host), listener.stream);
         socket.set_nonblocking(flags as u16 & fdflags::NONBLOCK != 0);
         for dir in [Direction::Read, Direction::Write] {
             socket.set_timeout_us(dir, listener.timeout_us(dir));
