@@ -8,6 +8,19 @@
 
 #include "internal.h"
 
+/* wasock keeps the scope id (interface index) of an IPv6 address that needs one in the two
+ * bytes of tail padding of __wasi_addr_t, as a little-endian u16; WAMR ignores those bytes
+ * (and loses scope ids, so link-local addresses do not work there). */
+#define SCOPE_OFFSET 22
+
+/* Link-local unicast (fe80::/10) and interface-/link-local multicast (ff01::/16, ff02::/16):
+ * the addresses that mean nothing without an interface. */
+static int needs_scope(const uint16_t first_group)
+{
+    return (first_group & 0xffc0) == 0xfe80 || (first_group & 0xff0f) == 0xff01 ||
+           (first_group & 0xff0f) == 0xff02;
+}
+
 int __wasock_sockaddr_to_wasi(const struct sockaddr *sa, socklen_t len, __wasi_addr_t *out)
 {
     if (sa == NULL)
@@ -29,8 +42,9 @@ int __wasock_sockaddr_to_wasi(const struct sockaddr *sa, socklen_t len, __wasi_a
         return 0;
     }
     if (sa->sa_family == AF_INET6) {
-        /* Linux accepts the 24-byte RFC 2133 form without sin6_scope_id; so do we. The scope
-         * id and flow info cannot be expressed in __wasi_addr_t and are dropped. */
+        /* Linux accepts the 24-byte RFC 2133 form without sin6_scope_id; so do we. Flow info
+         * cannot be expressed in __wasi_addr_t and is dropped; the scope id goes into the
+         * padding (see SCOPE_OFFSET). */
         if (len < offsetof(struct sockaddr_in6, sin6_addr) + sizeof(struct in6_addr))
             return EINVAL;
         const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
@@ -48,6 +62,11 @@ int __wasock_sockaddr_to_wasi(const struct sockaddr *sa, socklen_t len, __wasi_a
         out->addr.ip6.addr.h2 = g[6];
         out->addr.ip6.addr.h3 = g[7];
         out->addr.ip6.port = ntohs(sin6->sin6_port);
+        if (needs_scope(g[0]) && len >= sizeof(struct sockaddr_in6) && sin6->sin6_scope_id <= 0xffff) {
+            uint8_t *pad = (uint8_t *)out + SCOPE_OFFSET;
+            pad[0] = (uint8_t)sin6->sin6_scope_id;
+            pad[1] = (uint8_t)(sin6->sin6_scope_id >> 8);
+        }
         return 0;
     }
     return EAFNOSUPPORT;
@@ -76,6 +95,10 @@ socklen_t __wasock_wasi_to_sockaddr(const __wasi_addr_t *in, struct sockaddr_sto
         for (int i = 0; i < 8; i++) {
             sin6->sin6_addr.s6_addr[2 * i] = (uint8_t)(g[i] >> 8);
             sin6->sin6_addr.s6_addr[2 * i + 1] = (uint8_t)g[i];
+        }
+        if (needs_scope(g[0])) {
+            const uint8_t *pad = (const uint8_t *)in + SCOPE_OFFSET;
+            sin6->sin6_scope_id = (uint32_t)pad[0] | ((uint32_t)pad[1] << 8);
         }
         return sizeof(struct sockaddr_in6);
     }

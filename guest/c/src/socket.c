@@ -199,7 +199,7 @@ int getsockname(int fd, struct sockaddr *__restrict sa, socklen_t *__restrict le
 {
     if (sa == NULL || len == NULL)
         return wasock_fail(EFAULT);
-    __wasi_addr_t addr;
+    __wasi_addr_t addr = {0}; /* zeroed: the host may leave the padding alone */
     int err = __wasi_sock_addr_local((__wasi_fd_t)fd, &addr);
     if (err == 0)
         err = __wasock_copy_sockaddr_out(&addr, sa, len);
@@ -212,7 +212,7 @@ int getpeername(int fd, struct sockaddr *__restrict sa, socklen_t *__restrict le
 {
     if (sa == NULL || len == NULL)
         return wasock_fail(EFAULT);
-    __wasi_addr_t addr;
+    __wasi_addr_t addr = {0}; /* zeroed: the host may leave the padding alone */
     int err = __wasi_sock_addr_remote((__wasi_fd_t)fd, &addr);
     if (err == 0)
         err = __wasock_copy_sockaddr_out(&addr, sa, len);

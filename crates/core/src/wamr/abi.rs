@@ -4,9 +4,13 @@
 //! little-endian in memory: IPv4 octets in reading order, the eight IPv6 groups as LE u16s,
 //! the port as an LE u16. Nothing here is in network byte order (spec §2.3).
 //!
-//! IPv6 scope ids and flow labels have no room in `__wasi_addr_t`: they are dropped when an
-//! address is written and zero when one is read (WAMR does the same, spec §11.10), so a
-//! link-local address (`fe80::/10`) cannot be used with an interface.
+//! IPv6 scope ids: WAMR drops them both ways (spec §11.10), so link-local addresses are
+//! unusable under WAMR. wasock keeps the scope id of an address that needs one (link-local
+//! unicast `fe80::/10`, interface- and link-local multicast `ff01::/16`, `ff02::/16`) in the
+//! struct's two bytes of tail padding (22..24), as a little-endian u16 interface index: no
+//! binary built for WAMR can depend on link-local addresses, and the padding of any other
+//! address is neither read nor written. Our guest libraries fill and read it. Flow labels are
+//! dropped.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 
@@ -56,6 +60,14 @@ const UNION: usize = 4;
 const IP4_PORT: usize = 8;
 /// Offset of the IPv6 port in `__wasi_addr_t`.
 const IP6_PORT: usize = 20;
+/// Offset of the IPv6 scope id (wasock's use of the tail padding; see the module docs).
+const IP6_SCOPE: usize = 22;
+
+/// Whether an IPv6 address is only meaningful with an interface (scope id).
+pub fn needs_scope(ip: &Ipv6Addr) -> bool {
+    let first = ip.segments()[0];
+    first & 0xffc0 == 0xfe80 || first & 0xff0f == 0xff01 || first & 0xff0f == 0xff02
+}
 
 /// Decodes an `__wasi_addr_t`. A kind other than IPv4/IPv6 is EPROTONOSUPPORT, as in WAMR.
 pub fn decode_addr(raw: &[u8; ADDR_SIZE as usize]) -> Result<SocketAddr, Errno> {
@@ -69,15 +81,17 @@ pub fn decode_addr(raw: &[u8; ADDR_SIZE as usize]) -> Result<SocketAddr, Errno> 
         addr_type::IPV6 => {
             let ip = decode_ip6(&raw[UNION..UNION + 16]);
             let port = u16::from_le_bytes([raw[IP6_PORT], raw[IP6_PORT + 1]]);
-            Ok(SocketAddrV6::new(ip, port, 0, 0).into())
+            let scope =
+                if needs_scope(&ip) { u16::from_le_bytes([raw[IP6_SCOPE], raw[IP6_SCOPE + 1]]) } else { 0 };
+            Ok(SocketAddrV6::new(ip, port, 0, u32::from(scope)).into())
         }
         _ => Err(Errno::ProtoNoSupport),
     }
 }
 
 /// Encodes `addr` into an `__wasi_addr_t`: `kind` and the union member of its family only;
-/// the other bytes keep their contents (WAMR writes the same bytes, spec §2.2). The scope id
-/// and flow label of an IPv6 address are dropped.
+/// the other bytes keep their contents (WAMR writes the same bytes, spec §2.2), except the
+/// scope id of an address that needs one (see the module docs). Flow labels are dropped.
 pub fn encode_addr(addr: SocketAddr, raw: &mut [u8; ADDR_SIZE as usize]) {
     match addr {
         SocketAddr::V4(a) => {
@@ -89,6 +103,11 @@ pub fn encode_addr(addr: SocketAddr, raw: &mut [u8; ADDR_SIZE as usize]) {
             raw[..4].copy_from_slice(&addr_type::IPV6.to_le_bytes());
             encode_ip6(a.ip(), &mut raw[UNION..UNION + 16]);
             raw[IP6_PORT..IP6_PORT + 2].copy_from_slice(&a.port().to_le_bytes());
+            if needs_scope(a.ip()) {
+                // Interface indexes beyond u16 cannot be expressed; 0 means "no interface".
+                let scope = u16::try_from(a.scope_id()).unwrap_or(0);
+                raw[IP6_SCOPE..IP6_SCOPE + 2].copy_from_slice(&scope.to_le_bytes());
+            }
         }
     }
 }
@@ -219,12 +238,32 @@ mod tests {
     }
 
     #[test]
-    fn scope_ids_are_dropped() {
+    fn link_local_scope_ids_survive_in_the_padding() {
         let with_scope = SocketAddr::V6(SocketAddrV6::new("fe80::1".parse().unwrap(), 7, 3, 9));
-        let mut raw = [0u8; 24];
+        let mut raw = [0xEEu8; 24];
         encode_addr(with_scope, &mut raw);
+        assert_eq!(raw[22..24], [9, 0], "scope id as a LE u16 in the tail padding");
         let back = decode_addr(&raw).unwrap();
-        assert_eq!(back, SocketAddr::V6(SocketAddrV6::new("fe80::1".parse().unwrap(), 7, 0, 0)));
+        assert_eq!(back, SocketAddr::V6(SocketAddrV6::new("fe80::1".parse().unwrap(), 7, 0, 9)));
+        for group in ["ff02::1", "ff01::1"] {
+            let a = SocketAddr::V6(SocketAddrV6::new(group.parse().unwrap(), 7, 0, 2));
+            encode_addr(a, &mut raw);
+            assert_eq!(decode_addr(&raw).unwrap(), a, "{group}");
+        }
+        // Any other address: the padding is neither written nor read (WAMR binaries may
+        // leave garbage there).
+        let global = SocketAddr::V6(SocketAddrV6::new("::1".parse().unwrap(), 7, 0, 9));
+        let mut raw = [0xEEu8; 24];
+        encode_addr(global, &mut raw);
+        assert_eq!(raw[22..24], [0xEE, 0xEE]);
+        assert_eq!(
+            decode_addr(&raw).unwrap(),
+            SocketAddr::V6(SocketAddrV6::new("::1".parse().unwrap(), 7, 0, 0))
+        );
+        // An interface index beyond u16 cannot be expressed: none rather than a wrong one.
+        let big = SocketAddr::V6(SocketAddrV6::new("fe80::1".parse().unwrap(), 7, 0, 70_000));
+        encode_addr(big, &mut raw);
+        assert_eq!(raw[22..24], [0, 0]);
     }
 
     #[test]

@@ -20,6 +20,7 @@
 //! | resolve with capacity 0 divides by zero           | success with `*total` set                |
 //! | sock_addr_remote checks the ADDR_LOCAL right      | checks SOCK_ADDR_REMOTE                  |
 //! | random fd numbers                                 | lowest free fd                           |
+//! | IPv6 scope ids lost both ways                     | link-local scope ids kept in the padding |
 //! | pool: `::ffff:a.b.c.d` never matches IPv4 entries | judged as the IPv4 address it carries    |
 //! | pool: mask wraps mod 256, all-zero base matches all | strict CIDR; bad masks are errors      |
 //! | allow-resolve: case-sensitive string suffix       | exact or `*.suffix`, case-insensitive    |

@@ -59,6 +59,12 @@ impl WasiAddr {
                 bytes[0..4].copy_from_slice(&KIND_IPV6.to_le_bytes());
                 write_ipv6_groups(&mut bytes[4..20], v6.ip());
                 bytes[20..22].copy_from_slice(&v6.port().to_le_bytes());
+                // wasock keeps a link-local address's interface in the tail padding; WAMR
+                // ignores those bytes (and loses scope ids).
+                if needs_scope(v6.ip()) {
+                    let scope = u16::try_from(v6.scope_id()).unwrap_or(0);
+                    bytes[22..24].copy_from_slice(&scope.to_le_bytes());
+                }
             }
         }
         WasiAddr(bytes)
@@ -74,8 +80,10 @@ impl WasiAddr {
             }
             KIND_IPV6 => {
                 let ip = read_ipv6_groups(&bytes[4..20]);
-                // WAMR carries neither flow info nor scope id (spec §11.10).
-                Ok(SocketAddr::V6(SocketAddrV6::new(ip, u16_at(bytes, 20), 0, 0)))
+                // No flow info; the scope id of a link-local address rides in the tail padding
+                // (wasock writes it; WAMR writes nothing there, spec §11.10).
+                let scope = if needs_scope(&ip) { u32::from(u16_at(bytes, 22)) } else { 0 };
+                Ok(SocketAddr::V6(SocketAddrV6::new(ip, u16_at(bytes, 20), 0, scope)))
             }
             kind => Err(io::Error::new(
                 io::ErrorKind::InvalidData,
@@ -83,6 +91,12 @@ impl WasiAddr {
             )),
         }
     }
+}
+
+/// Link-local unicast and interface-/link-local multicast: addresses that need an interface.
+fn needs_scope(ip: &Ipv6Addr) -> bool {
+    let first = ip.segments()[0];
+    first & 0xffc0 == 0xfe80 || first & 0xff0f == 0xff01 || first & 0xff0f == 0xff02
 }
 
 impl WasiAddrIp {
@@ -160,6 +174,20 @@ pub(crate) fn family_of(addr: &SocketAddr) -> i32 {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn link_local_scope_ids_ride_in_the_padding() {
+        let a: SocketAddr = SocketAddr::V6(SocketAddrV6::new("fe80::1".parse().unwrap(), 80, 0, 3));
+        let raw = WasiAddr::encode(&a);
+        assert_eq!(raw.0[22..24], [3, 0]);
+        assert_eq!(raw.decode().unwrap(), a);
+        let global: SocketAddr = "[::1]:80".parse().unwrap();
+        let mut raw = WasiAddr::encode(&global);
+        assert_eq!(raw.0[22..24], [0, 0]);
+        raw.0[22] = 9; // garbage in the padding of a global address is ignored
+        assert_eq!(raw.decode().unwrap(), global);
+    }
+
     use super::*;
     use std::mem::{align_of, size_of};
 
