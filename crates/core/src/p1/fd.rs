@@ -18,10 +18,10 @@ use crate::abi::{Dirent, Fdstat, Filestat, Filetype, fdflags, rights, whence};
 use crate::ctx::Ctx;
 use crate::errno::{Errno, Result};
 use crate::memory::{self, GuestMemory};
-use crate::net::Direction;
 use crate::p1::fs_util::{filestat_from_stat, filetype_of, fs_errno, host_fd, time_specs};
 use crate::sys;
 use crate::table::{Descriptor, Dir, Kind};
+use crate::wamr;
 
 /// Every `$fdflags` bit.
 const ALL_FDFLAGS: u16 =
@@ -378,20 +378,8 @@ pub fn fd_read(
             let mut bufs = mem.io_slices_mut(&iovs)?;
             retry_eintr(|| (&f.file).read_vectored(&mut bufs))?
         }
-        Kind::Socket(s) => match iovs[..] {
-            // One buffer (what read() passes): recv(2), cheaper in the kernel than recvmsg,
-            // and no scatter list to allocate.
-            [iov] => {
-                let buf = mem.slice_mut(iov.buf, iov.len)?;
-                s.blocking(cx, Direction::Read, || {
-                    Ok(rustix::net::recv(&s.socket, &mut *buf, rustix::net::RecvFlags::empty())?.0)
-                })?
-            }
-            _ => {
-                let mut bufs = mem.io_slices_mut(&iovs)?;
-                s.blocking(cx, Direction::Read, || (&s.socket).read_vectored(&mut bufs))?
-            }
-        },
+        // read(2) on a socket is recv(2) without flags.
+        Kind::Socket(s) => wamr::io::receive(cx, s, mem, &iovs, 0, false)?.bytes,
         Kind::Dir(_) => return Err(Errno::IsDir.into()),
     };
     write_size(mem, nread, n)
@@ -504,8 +492,8 @@ pub fn fd_tell(cx: &Ctx, mem: &mut GuestMemory<'_>, fd: u32, out: u32) -> Result
     Ok(())
 }
 
-/// `fd_write`: files with writev, streams after waiting for room, sockets with sendmsg and
-/// MSG_NOSIGNAL (a reset peer is EPIPE, never SIGPIPE).
+/// `fd_write`: files with writev, streams after waiting for room, sockets as `sock_send`
+/// does (MSG_NOSIGNAL: a reset peer is EPIPE, never SIGPIPE).
 pub fn fd_write(
     cx: &Ctx,
     mem: &mut GuestMemory<'_>,
@@ -527,11 +515,8 @@ pub fn fd_write(
                 }
                 retry_eintr(|| (&f.file).write_vectored(&bufs))?
             }
-            Kind::Socket(s) => s.blocking(cx, Direction::Write, || match &bufs[..] {
-                // One buffer (what write() passes): send(2), cheaper in the kernel than sendmsg.
-                [buf] => Ok(rustix::net::send(&s.socket, buf, rustix::net::SendFlags::NOSIGNAL)?),
-                _ => s.socket.send_vectored_with_flags(&bufs, libc::MSG_NOSIGNAL),
-            })?,
+            // write(2) on a socket is send(2): everything, on a blocking stream socket.
+            Kind::Socket(s) => wamr::io::send(cx, s, &bufs, None)?,
             Kind::Dir(_) => return Err(Errno::Badf.into()),
         }
     };

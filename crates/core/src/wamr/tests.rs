@@ -332,31 +332,42 @@ fn std_peers_talk_to_guest_sockets() {
 
 #[test]
 fn blocking_send_delivers_everything_past_the_socket_buffer() {
-    let peer = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
-    let mut g = Guest::new();
-    let fd = g.open(V4, true);
-    call!(g, opt::sock_set_send_buf_size, fd, 4096).unwrap();
-    g.connect(fd, peer.local_addr().unwrap()).unwrap();
-    let (mut stream, _) = peer.accept().unwrap();
-    let total = 600_000usize;
-    let data: Vec<u8> = (0..total).map(|i| (i % 251) as u8).collect();
-    let expected = data.clone();
-    // A slow reader, so that the guest's send must wait for room several times.
-    let reader = std::thread::spawn(move || {
-        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        let mut got = Vec::new();
-        let mut buf = [0u8; 8192];
-        while got.len() < total {
-            std::thread::sleep(Duration::from_millis(1));
-            match stream.read(&mut buf).unwrap() {
-                0 => break,
-                n => got.extend_from_slice(&buf[..n]),
+    // sock_send and fd_write (write(2) on a socket) alike.
+    for via_fd_write in [false, true] {
+        let peer = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let mut g = Guest::new();
+        let fd = g.open(V4, true);
+        call!(g, opt::sock_set_send_buf_size, fd, 4096).unwrap();
+        g.connect(fd, peer.local_addr().unwrap()).unwrap();
+        let (mut stream, _) = peer.accept().unwrap();
+        let total = 600_000usize;
+        let data: Vec<u8> = (0..total).map(|i| (i % 251) as u8).collect();
+        let expected = data.clone();
+        // A slow reader, so that the guest's send must wait for room several times.
+        let reader = std::thread::spawn(move || {
+            stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            let mut got = Vec::new();
+            let mut buf = [0u8; 8192];
+            while got.len() < total {
+                std::thread::sleep(Duration::from_millis(1));
+                match stream.read(&mut buf).unwrap() {
+                    0 => break,
+                    n => got.extend_from_slice(&buf[..n]),
+                }
             }
-        }
-        got
-    });
-    assert_eq!(g.send(fd, &data).unwrap() as usize, total);
-    assert_eq!(reader.join().unwrap(), expected);
+            got
+        });
+        let sent = if via_fd_write {
+            g.put_data(&data);
+            g.set_iovs(&[(BUF, total as u32)]);
+            call!(g, crate::p1::fd::fd_write, fd, IOV, 1, OUT).unwrap();
+            g.u32_at(OUT)
+        } else {
+            g.send(fd, &data).unwrap()
+        };
+        assert_eq!(sent as usize, total, "fd_write: {via_fd_write}");
+        assert_eq!(reader.join().unwrap(), expected, "fd_write: {via_fd_write}");
+    }
 }
 
 #[test]
