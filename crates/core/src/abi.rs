@@ -234,8 +234,7 @@ impl Filestat {
 
     /// Writes it at `ptr`.
     pub fn write(&self, mem: &mut GuestMemory<'_>, ptr: u32) -> Result<(), Trap> {
-        let b = mem.slice_mut(ptr, Self::SIZE)?;
-        b.fill(0);
+        let mut b = [0u8; Self::SIZE as usize];
         b[0..8].copy_from_slice(&self.dev.to_le_bytes());
         b[8..16].copy_from_slice(&self.ino.to_le_bytes());
         b[16] = self.filetype;
@@ -244,7 +243,7 @@ impl Filestat {
         b[40..48].copy_from_slice(&self.atim.to_le_bytes());
         b[48..56].copy_from_slice(&self.mtim.to_le_bytes());
         b[56..64].copy_from_slice(&self.ctim.to_le_bytes());
-        Ok(())
+        mem.write_bytes(ptr, &b)
     }
 }
 
@@ -264,13 +263,12 @@ impl Fdstat {
 
     /// Writes it at `ptr`.
     pub fn write(&self, mem: &mut GuestMemory<'_>, ptr: u32) -> Result<(), Trap> {
-        let b = mem.slice_mut(ptr, Self::SIZE)?;
-        b.fill(0);
+        let mut b = [0u8; Self::SIZE as usize];
         b[0] = self.filetype as u8;
         b[2..4].copy_from_slice(&self.flags.to_le_bytes());
         b[8..16].copy_from_slice(&self.rights_base.to_le_bytes());
         b[16..24].copy_from_slice(&self.rights_inheriting.to_le_bytes());
-        Ok(())
+        mem.write_bytes(ptr, &b)
     }
 }
 
@@ -322,7 +320,7 @@ impl Subscription {
 
     /// Reads one at `ptr`. An unknown tag is `None` (the caller answers EINVAL).
     pub fn read(mem: &GuestMemory<'_>, ptr: u32) -> Result<Option<Subscription>, Trap> {
-        let b = mem.slice(ptr, Self::SIZE)?;
+        let b: [u8; Self::SIZE as usize] = mem.read_array(ptr)?;
         let u64_at = |o: usize| u64::from_le_bytes(b[o..o + 8].try_into().unwrap());
         let u32_at = |o: usize| u32::from_le_bytes(b[o..o + 4].try_into().unwrap());
         let kind = match b[8] {
@@ -357,14 +355,13 @@ impl Event {
 
     /// Writes it at `ptr`.
     pub fn write(&self, mem: &mut GuestMemory<'_>, ptr: u32) -> Result<(), Trap> {
-        let b = mem.slice_mut(ptr, Self::SIZE)?;
-        b.fill(0);
+        let mut b = [0u8; Self::SIZE as usize];
         b[0..8].copy_from_slice(&self.userdata.to_le_bytes());
         b[8..10].copy_from_slice(&self.error.to_le_bytes());
         b[10] = self.kind;
         b[16..24].copy_from_slice(&self.nbytes.to_le_bytes());
         b[24..26].copy_from_slice(&self.flags.to_le_bytes());
-        Ok(())
+        mem.write_bytes(ptr, &b)
     }
 }
 
@@ -384,14 +381,14 @@ mod tests {
         let mut mem = GuestMemory::new(&mut bytes);
         let st = Fdstat { filetype: Filetype::SocketStream, flags: 4, rights_base: 1, rights_inheriting: 2 };
         st.write(&mut mem, 8).unwrap();
-        let b = mem.slice(8, 24).unwrap();
+        let b = mem.read_bytes(8, 24).unwrap();
         assert_eq!(b[0], 6);
         assert_eq!(&b[2..4], &[4, 0]);
         assert_eq!(b[8], 1);
         assert_eq!(b[16], 2);
         let ev = Event { userdata: 7, error: 28, kind: event::FD_WRITE, nbytes: 9, flags: 1 };
         ev.write(&mut mem, 64).unwrap();
-        let b = mem.slice(64, 32).unwrap();
+        let b = mem.read_bytes(64, 32).unwrap();
         assert_eq!((b[0], b[8], b[10], b[16], b[24]), (7, 28, 2, 9, 1));
         assert!(Filestat::default().write(&mut mem, 65).is_err());
     }

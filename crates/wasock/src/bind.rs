@@ -59,11 +59,9 @@ fn split<'a>(caller: &'a mut Caller<'_, Host>) -> wasmtime::Result<(GuestMemory<
         Some(GuestMemoryHandle::Shared(_)) => {
             let host: &'a Host = caller.data();
             let Some(GuestMemoryHandle::Shared(shared)) = &host.memory else { unreachable!() };
-            // SAFETY: `data()` is the whole current extent of the instance's live shared
-            // memory; see `GuestMemory::from_shared` for why racing guest threads are fine.
-            #[allow(unsafe_code)]
-            let mem = unsafe { GuestMemory::from_shared(shared.data()) };
-            Ok((mem, host.cx.clone()))
+            // `data()` is the memory's current extent. Other guest threads write it while the
+            // call runs, so it is never borrowed as a slice: see wasock_core::memory.
+            Ok((GuestMemory::from_shared(shared.data()), host.cx.clone()))
         }
         None => {
             Err(wasmtime::Error::msg("this module has no linear memory named \"memory\", which WASI needs"))

@@ -61,9 +61,9 @@ mod tests {
         args_get(&cx, &mut mem, 8, 64).unwrap();
         assert_eq!(mem.read::<u32>(8).unwrap(), 64);
         assert_eq!(mem.read::<u32>(12).unwrap(), 71);
-        assert_eq!(mem.slice(64, 11).unwrap(), b"a.wasm\0x y\0");
+        assert_eq!(mem.read_bytes(64, 11).unwrap(), b"a.wasm\0x y\0");
         environ_get(&cx, &mut mem, 16, 100).unwrap();
-        assert_eq!(mem.read_cstr(100).unwrap(), b"K=V=1");
+        assert_eq!(mem.read_cstr(100, 64).unwrap().unwrap(), b"K=V=1");
         // A buffer running off the end of memory traps, it does not panic.
         assert!(args_get(&cx, &mut mem, 8, 120).is_err());
         assert!(args_get(&cx, &mut mem, u32::MAX - 2, 64).is_err());

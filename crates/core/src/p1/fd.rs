@@ -291,10 +291,7 @@ pub fn fd_pread(
     if offset > i64::MAX as u64 {
         return Err(Errno::Inval.into());
     }
-    let n = {
-        let mut bufs = mem.io_slices_mut(&iovs)?;
-        retry_eintr(|| Ok(rustix::io::preadv(&f.file, &mut bufs, offset)?))?
-    };
+    let n = mem.scatter(&iovs, |bufs| Ok(retry_eintr(|| Ok(rustix::io::preadv(&f.file, bufs, offset)?))?))?;
     write_size(mem, nread, n)
 }
 
@@ -305,9 +302,9 @@ pub fn fd_prestat_get(cx: &Ctx, mem: &mut GuestMemory<'_>, fd: u32, out: u32) ->
         return Err(Errno::Badf.into());
     };
     let len = u32::try_from(name.len()).map_err(|_| Errno::NameTooLong)?;
-    let b = mem.slice_mut(out, 8)?;
-    b[..4].fill(0);
+    let mut b = [0u8; 8];
     b[4..].copy_from_slice(&len.to_le_bytes());
+    mem.write_bytes(out, &b)?;
     Ok(())
 }
 
@@ -348,11 +345,14 @@ pub fn fd_pwrite(
     if offset > i64::MAX as u64 {
         return Err(Errno::Inval.into());
     }
-    mem.slice(nwritten, 4)?;
-    let n = {
-        let bufs = mem.io_slices(&iovs)?;
-        retry_eintr(|| Ok(rustix::io::pwritev(&f.file, &bufs, offset)?))?
-    };
+    mem.check(nwritten, 4)?;
+    // A shared memory's buffers may be written in several rounds, each after the last.
+    let mut at = offset;
+    let n = mem.gather(&iovs, |bufs| {
+        let n = retry_eintr(|| Ok(rustix::io::pwritev(&f.file, bufs, at)?))?;
+        at = at.saturating_add(n as u64);
+        Ok(n)
+    })?;
     write_size(mem, nwritten, n)
 }
 
@@ -368,15 +368,14 @@ pub fn fd_read(
     let d = cx.get(fd, rights::FD_READ)?;
     let iovs = mem.iovecs(iovs, iovs_len)?;
     // Checked before reading: data taken from a pipe or socket could not be given back.
-    mem.slice(nread, 4)?;
+    mem.check(nread, 4)?;
     let want = memory::total_len(&iovs);
     let n = match &d.kind {
         Kind::File(f) => {
             if f.filetype != Filetype::RegularFile && want > 0 {
                 wait_ready(cx, f.file.as_fd(), sys::POLLIN)?;
             }
-            let mut bufs = mem.io_slices_mut(&iovs)?;
-            retry_eintr(|| (&f.file).read_vectored(&mut bufs))?
+            mem.scatter(&iovs, |bufs| Ok(retry_eintr(|| (&f.file).read_vectored(bufs))?))?
         }
         // read(2) on a socket is recv(2) without flags.
         Kind::Socket(s) => wamr::io::receive(cx, s, mem, &iovs, 0, false)?.bytes,
@@ -402,8 +401,9 @@ pub fn fd_readdir(
 ) -> Result<()> {
     let d = cx.get(fd, rights::FD_READDIR)?;
     let dir = d.as_dir()?;
-    mem.slice(bufused, 4)?;
-    let out = mem.slice_mut(buf, buf_len)?;
+    mem.check(bufused, 4)?;
+    mem.check(buf, buf_len)?;
+    let capacity = buf_len as usize;
     let self_ino = rustix::fs::fstat(&dir.dir)?.st_ino as u64;
     let dots =
         [(b".".to_vec(), self_ino, Filetype::Directory), (b"..".to_vec(), self_ino, Filetype::Directory)]
@@ -417,7 +417,7 @@ pub fn fd_readdir(
     let skip = usize::try_from(cookie).unwrap_or(usize::MAX);
     let mut used = 0usize;
     for (index, entry) in dots.chain(entries).enumerate().skip(skip) {
-        if used == out.len() {
+        if used == capacity {
             break;
         }
         let (name, ino, filetype) = entry?;
@@ -429,8 +429,11 @@ pub fn fd_readdir(
         }
         .to_bytes();
         for part in [&header[..], &name[..]] {
-            let take = part.len().min(out.len() - used);
-            out[used..used + take].copy_from_slice(&part[..take]);
+            let take = part.len().min(capacity - used);
+            if take > 0 {
+                // In bounds: used + take <= buf_len, and the whole buffer was checked.
+                mem.write_bytes(memory::offset(buf, used)?, &part[..take])?;
+            }
             used += take;
         }
     }
@@ -467,7 +470,7 @@ pub fn fd_seek(
     whence: u32,
     newoffset: u32,
 ) -> Result<()> {
-    mem.slice(newoffset, 8)?;
+    mem.check(newoffset, 8)?;
     let pos = seek(cx, fd, offset as i64, whence)?;
     mem.write(newoffset, pos)?;
     Ok(())
@@ -486,7 +489,7 @@ pub fn fd_sync(cx: &Ctx, _mem: &mut GuestMemory<'_>, fd: u32) -> Result<()> {
 
 /// `fd_tell`.
 pub fn fd_tell(cx: &Ctx, mem: &mut GuestMemory<'_>, fd: u32, out: u32) -> Result<()> {
-    mem.slice(out, 8)?;
+    mem.check(out, 8)?;
     let pos = seek(cx, fd, 0, whence::CUR as u32)?;
     mem.write(out, pos)?;
     Ok(())
@@ -504,21 +507,18 @@ pub fn fd_write(
 ) -> Result<()> {
     let d = cx.get(fd, rights::FD_WRITE)?;
     let iovs = mem.iovecs(iovs, iovs_len)?;
-    mem.slice(nwritten, 4)?;
+    mem.check(nwritten, 4)?;
     let want = memory::total_len(&iovs);
-    let n = {
-        let bufs = mem.io_slices(&iovs)?;
-        match &d.kind {
-            Kind::File(f) => {
-                if f.filetype != Filetype::RegularFile && want > 0 {
-                    wait_ready(cx, f.file.as_fd(), sys::POLLOUT)?;
-                }
-                retry_eintr(|| (&f.file).write_vectored(&bufs))?
+    let n = match &d.kind {
+        Kind::File(f) => {
+            if f.filetype != Filetype::RegularFile && want > 0 {
+                wait_ready(cx, f.file.as_fd(), sys::POLLOUT)?;
             }
-            // write(2) on a socket is send(2): everything, on a blocking stream socket.
-            Kind::Socket(s) => wamr::io::send(cx, s, &bufs, None)?,
-            Kind::Dir(_) => return Err(Errno::Badf.into()),
+            mem.gather(&iovs, |bufs| Ok(retry_eintr(|| (&f.file).write_vectored(bufs))?))?
         }
+        // write(2) on a socket is send(2): everything, on a blocking stream socket.
+        Kind::Socket(s) => mem.gather(&iovs, |bufs| wamr::io::send(cx, s, bufs, None))?,
+        Kind::Dir(_) => return Err(Errno::Badf.into()),
     };
     write_size(mem, nwritten, n)
 }
@@ -617,8 +617,8 @@ mod tests {
         }
         fd_read(&cx, mem, fd, IOV, 2, OUT).unwrap();
         assert_eq!(mem.read::<u32>(OUT).unwrap(), 7);
-        assert_eq!(mem.slice(BUF + 200, 2).unwrap(), b"ab");
-        assert_eq!(mem.slice(BUF + 300, 5).unwrap(), b"cdefg");
+        assert_eq!(mem.read_bytes(BUF + 200, 2).unwrap(), b"ab");
+        assert_eq!(mem.read_bytes(BUF + 300, 5).unwrap(), b"cdefg");
     }
 
     #[test]
@@ -677,7 +677,7 @@ mod tests {
         mem.write(IOV + 4, 3u32).unwrap();
         fd_pread(&cx, mem, fd, IOV, 1, 3, OUT).unwrap();
         assert_eq!(mem.read::<u32>(OUT).unwrap(), 3);
-        assert_eq!(mem.slice(BUF + 16, 3).unwrap(), b"def");
+        assert_eq!(mem.read_bytes(BUF + 16, 3).unwrap(), b"def");
         assert_eq!(tell(&cx, mem, fd), 2);
         assert_eq!(read(&cx, mem, fd, 10).unwrap(), b"cdef");
         seek_to(&cx, mem, fd, 0, whence::SET).unwrap();
@@ -802,13 +802,13 @@ mod tests {
         let (_tmp, cx) = sandbox();
         let mut bytes = memory();
         let mem = &mut GuestMemory::new(&mut bytes);
-        mem.slice_mut(OUT, 8).unwrap().fill(0xee);
+        mem.write_bytes(OUT, &[0xee; 8]).unwrap();
         fd_prestat_get(&cx, mem, ROOT, OUT).unwrap();
-        assert_eq!(mem.slice(OUT, 8).unwrap(), &[0, 0, 0, 0, 8, 0, 0, 0]);
+        assert_eq!(mem.read_bytes(OUT, 8).unwrap(), &[0, 0, 0, 0, 8, 0, 0, 0]);
         assert_eq!(errno(fd_prestat_dir_name(&cx, mem, ROOT, BUF, 7)), Errno::NameTooLong);
-        mem.slice_mut(BUF, 9).unwrap().fill(b'#');
+        mem.write_bytes(BUF, b"#########").unwrap();
         fd_prestat_dir_name(&cx, mem, ROOT, BUF, 8).unwrap();
-        assert_eq!(mem.slice(BUF, 9).unwrap(), b"/sandbox#");
+        assert_eq!(mem.read_bytes(BUF, 9).unwrap(), b"/sandbox#");
         fd_prestat_dir_name(&cx, mem, ROOT, BUF, 100).unwrap();
         for fd in [0, 1, 2, 4, 1000] {
             assert_eq!(errno(fd_prestat_get(&cx, mem, fd, OUT)), Errno::Badf, "fd {fd}");
@@ -855,7 +855,7 @@ mod tests {
                 if name_at + namlen > used {
                     break;
                 }
-                let name = String::from_utf8(mem.slice(BUF + name_at, namlen).unwrap().to_vec()).unwrap();
+                let name = String::from_utf8(mem.read_bytes(BUF + name_at, namlen).unwrap()).unwrap();
                 seen.push((next, ft, name));
                 cookie = next;
                 at = name_at + namlen;
@@ -910,7 +910,7 @@ mod tests {
         let mut found = false;
         while at < used {
             let namlen = mem.read::<u32>(BUF + at + 16).unwrap();
-            if mem.slice(BUF + at + 24, namlen).unwrap() == b"sub" {
+            if mem.read_bytes(BUF + at + 24, namlen).unwrap() == b"sub" {
                 assert_eq!(mem.read::<u64>(BUF + at + 8).unwrap(), ino);
                 found = true;
             }

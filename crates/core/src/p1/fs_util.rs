@@ -276,6 +276,6 @@ pub(crate) mod testing {
         mem.write(IOV + 4, n).unwrap();
         fd::fd_read(cx, mem, fd, IOV, 1, OUT)?;
         let got = mem.read::<u32>(OUT).unwrap();
-        Ok(mem.slice(BUF, got).unwrap().to_vec())
+        Ok(mem.read_bytes(BUF, got).unwrap())
     }
 }

@@ -26,7 +26,7 @@ const MAX_PATH_LEN: u32 = 4095;
 /// most [`MAX_PATH_LEN`] bytes (ENAMETOOLONG).
 fn read_path(mem: &GuestMemory<'_>, ptr: u32, len: u32) -> Result<String> {
     // Bounds first, so that a wild pointer traps whatever its length.
-    mem.slice(ptr, len)?;
+    mem.check(ptr, len)?;
     if len > MAX_PATH_LEN {
         return Err(Errno::NameTooLong.into());
     }
@@ -37,7 +37,7 @@ fn read_path(mem: &GuestMemory<'_>, ptr: u32, len: u32) -> Result<String> {
     if path.contains('\0') {
         return Err(Errno::Inval.into());
     }
-    Ok(path.to_owned())
+    Ok(path)
 }
 
 /// The directory capability of a descriptor (ENOTDIR for anything else).
@@ -195,7 +195,7 @@ pub fn path_open(
     }
     let path = read_path(mem, path, path_len)?;
     // Checked before opening, so that a bad pointer cannot leave a created file behind.
-    mem.slice(opened_fd, 4)?;
+    mem.check(opened_fd, 4)?;
 
     let read = rights_base & (rights::FD_READ | rights::FD_READDIR) != 0;
     let write = rights_base & (rights::FD_WRITE | rights::FD_ALLOCATE | rights::FD_FILESTAT_SET_SIZE) != 0;
@@ -259,8 +259,8 @@ pub fn path_readlink(
     let d = cx.get(fd, rights::PATH_READLINK)?;
     let dir = cap_dir(&d)?;
     let path = read_path(mem, path, path_len)?;
-    mem.slice(buf, buf_len)?;
-    mem.slice(bufused, 4)?;
+    mem.check(buf, buf_len)?;
+    mem.check(bufused, 4)?;
     let target = dir.read_link(&path).map_err(fs_errno)?;
     let bytes = target.as_os_str().as_bytes();
     let n = bytes.len().min(buf_len as usize);
@@ -394,7 +394,7 @@ mod tests {
         let (ptr, len) = put(mem, PATH, p.as_bytes());
         path_readlink(cx, mem, ROOT, ptr, len, BUF, buf_len, OUT2)?;
         let used = mem.read::<u32>(OUT2).unwrap();
-        Ok(mem.slice(BUF, used).unwrap().to_vec())
+        Ok(mem.read_bytes(BUF, used).unwrap())
     }
 
     const FILE: u8 = Filetype::RegularFile as u8;

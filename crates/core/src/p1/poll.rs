@@ -84,7 +84,7 @@ pub(crate) fn read_subscriptions(
 fn check_array(mem: &GuestMemory<'_>, ptr: u32, count: u32, size: u32, what: &str) -> Result<(), Trap> {
     let len = u64::from(count) * u64::from(size);
     match u32::try_from(len) {
-        Ok(len) => mem.slice(ptr, len).map(|_| ()),
+        Ok(len) => mem.check(ptr, len),
         Err(_) => Err(Trap(format!(
             "out of bounds memory access: {count} {what} of {size} bytes at {ptr:#x} \
              (linear memory is {} bytes)",
@@ -117,7 +117,7 @@ pub(crate) fn poll_subscriptions(
     // A guest that could not receive the events traps now, not after a long wait.
     let count = u32::try_from(subs.len()).map_err(|_| Errno::Inval)?;
     check_array(mem, events_ptr, count, Event::SIZE, "events")?;
-    mem.slice(nevents_ptr, 4)?;
+    mem.check(nevents_ptr, 4)?;
 
     let start = Instant::now();
     let mut pollfds: Vec<sys::PollFd> = Vec::new();
@@ -293,7 +293,7 @@ pub(crate) mod tests {
     fn put(mem: &mut GuestMemory<'_>, subs: &[Sub]) {
         for (i, sub) in subs.iter().enumerate() {
             let at = SUBS + i as u32 * 48;
-            mem.slice_mut(at, 48).unwrap().fill(0);
+            mem.write_bytes(at, &[0; 48]).unwrap();
             match *sub {
                 Sub::Clock { userdata, id, timeout, flags } => {
                     mem.write(at, userdata).unwrap();

@@ -29,8 +29,8 @@ pub fn sock_recv(
     ro_datalen: u32,
     ro_flags: u32,
 ) -> Result<()> {
-    mem.slice(ro_datalen, 4)?;
-    mem.slice(ro_flags, 2)?;
+    mem.check(ro_datalen, 4)?;
+    mem.check(ro_flags, 2)?;
     let iovs = mem.iovecs(ri_data, ri_data_len)?;
     let got =
         with_socket(cx, fd, rights::FD_READ, |sock| io::receive(cx, sock, mem, &iovs, ri_flags, false))?;
@@ -51,10 +51,9 @@ pub fn sock_send(
     _si_flags: u32,
     so_datalen: u32,
 ) -> Result<()> {
-    mem.slice(so_datalen, 4)?;
+    mem.check(so_datalen, 4)?;
     let iovs = mem.iovecs(si_data, si_data_len)?;
-    let sent =
-        with_socket(cx, fd, rights::FD_WRITE, |sock| io::send(cx, sock, &mem.io_slices(&iovs)?, None))?;
+    let sent = with_socket(cx, fd, rights::FD_WRITE, |sock| mem.gather(&iovs, |bufs| io::send(cx, sock, bufs, None)))?;
     mem.write(so_datalen, sent as u32)?;
     Ok(())
 }

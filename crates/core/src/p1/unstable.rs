@@ -36,7 +36,7 @@ pub fn whence_to_preview1(snapshot0: u32) -> Result<u8, Errno> {
 
 /// `fd_filestat_get` writing snapshot 0's 56-byte filestat.
 pub fn fd_filestat_get(cx: &Ctx, mem: &mut GuestMemory<'_>, fd: u32, out: u32) -> Result<()> {
-    mem.slice(out, Filestat0::SIZE)?;
+    mem.check(out, Filestat0::SIZE)?;
     Filestat0(crate::p1::fd::fd_filestat(cx, fd)?).write(mem, out)?;
     Ok(())
 }
@@ -51,7 +51,7 @@ pub fn path_filestat_get(
     path_len: u32,
     out: u32,
 ) -> Result<()> {
-    mem.slice(out, Filestat0::SIZE)?;
+    mem.check(out, Filestat0::SIZE)?;
     let st = crate::p1::path::path_filestat(cx, mem, fd, flags, path, path_len)?;
     Filestat0(st).write(mem, out)?;
     Ok(())
@@ -77,7 +77,7 @@ pub const SUBSCRIPTION0_SIZE: u32 = 56;
 /// clock (identifier u64 @16, which nothing needs; clock id u32 @24, timeout u64 @32,
 /// precision u64 @40, flags u16 @48) or an fd (u32 @16). An unknown tag is `None`.
 pub fn read_subscription0(mem: &GuestMemory<'_>, ptr: u32) -> Result<Option<Subscription>, Trap> {
-    mem.slice(ptr, SUBSCRIPTION0_SIZE)?;
+    mem.check(ptr, SUBSCRIPTION0_SIZE)?;
     // The offsets below stay inside the 56 bytes just checked, so none can overflow.
     let kind = match mem.read::<u8>(ptr + 8)? {
         event::CLOCK => SubscriptionKind::Clock {
@@ -105,8 +105,7 @@ impl Filestat0 {
     /// Writes it at `ptr`. A link count past u32 saturates.
     pub fn write(&self, mem: &mut GuestMemory<'_>, ptr: u32) -> Result<(), Trap> {
         let st = &self.0;
-        let b = mem.slice_mut(ptr, Self::SIZE)?;
-        b.fill(0);
+        let mut b = [0u8; Self::SIZE as usize];
         b[0..8].copy_from_slice(&st.dev.to_le_bytes());
         b[8..16].copy_from_slice(&st.ino.to_le_bytes());
         b[16] = st.filetype;
@@ -115,7 +114,7 @@ impl Filestat0 {
         b[32..40].copy_from_slice(&st.atim.to_le_bytes());
         b[40..48].copy_from_slice(&st.mtim.to_le_bytes());
         b[48..56].copy_from_slice(&st.ctim.to_le_bytes());
-        Ok(())
+        mem.write_bytes(ptr, &b)
     }
 }
 
@@ -282,7 +281,7 @@ mod tests {
             ctim: 0x0707,
         };
         Filestat0(st).write(&mut mem, 0).unwrap();
-        let b = mem.slice(0, 64).unwrap();
+        let b = mem.read_bytes(0, 64).unwrap();
         assert_eq!(&b[0..8], &0x0101u64.to_le_bytes());
         assert_eq!(&b[8..16], &0x0202u64.to_le_bytes());
         assert_eq!(&b[16..20], &[4, 0, 0, 0]);

@@ -261,3 +261,118 @@ fn sockaddr_to_std(sa: *const libc::sockaddr, len: libc::socklen_t) -> Option<st
         }
     }
 }
+
+/// An anonymous private mapping whose pages cost memory only once touched: a linear memory of
+/// up to 4 GiB for tests and the fuzz harness that makes only a few KiB resident. Its bytes
+/// start as zeros; [`reset`](LazyRegion::reset) makes them zeros again and frees them.
+pub struct LazyRegion {
+    base: std::ptr::NonNull<u8>,
+    len: usize,
+}
+
+// SAFETY: the region is plain memory owned by this value; access goes through `&self` /
+// `&mut self` like a `Box<[u8]>`.
+unsafe impl Send for LazyRegion {}
+
+impl LazyRegion {
+    /// Maps `len` bytes ([`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html),
+    /// read-write, private, anonymous, without reserving swap).
+    pub fn new(len: usize) -> io::Result<LazyRegion> {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        let noreserve = libc::MAP_NORESERVE;
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        let noreserve = 0;
+        // SAFETY: a fresh anonymous mapping at an address of the kernel's choice touches no
+        // existing memory; the result is checked before use.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | noreserve,
+                -1,
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        let base = std::ptr::NonNull::new(ptr.cast::<u8>()).ok_or_else(|| io::Error::other("mmap gave null"))?;
+        Ok(LazyRegion { base, len })
+    }
+
+    /// Its size in bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether it has no bytes (never: mmap refuses a length of 0).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Zeroes every byte and returns the touched pages to the kernel
+    /// ([`madvise(2)`](https://man7.org/linux/man-pages/man2/madvise.2.html) MADV_DONTNEED,
+    /// which refills a private anonymous mapping with zero pages on Linux).
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    pub fn reset(&mut self) -> io::Result<()> {
+        // SAFETY: the range is exactly this mapping, and `&mut self` means no slice of it is
+        // alive, so nothing observes the bytes turning to zero.
+        let r = unsafe { libc::madvise(self.base.as_ptr().cast(), self.len, libc::MADV_DONTNEED) };
+        if r < 0 { Err(io::Error::last_os_error()) } else { Ok(()) }
+    }
+
+    /// Zeroes every byte and returns the touched pages to the kernel, by mapping fresh zero
+    /// pages over the region (elsewhere MADV_DONTNEED need not zero).
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    pub fn reset(&mut self) -> io::Result<()> {
+        // SAFETY: MAP_FIXED replaces exactly this mapping, which we own, and `&mut self`
+        // means no slice of it is alive.
+        let ptr = unsafe {
+            libc::mmap(
+                self.base.as_ptr().cast(),
+                self.len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED,
+                -1,
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED { Err(io::Error::last_os_error()) } else { Ok(()) }
+    }
+
+    /// All of its bytes.
+    pub fn bytes_mut(&mut self) -> &mut [u8] {
+        // SAFETY: the mapping is `len` readable and writable bytes (zero-initialised by the
+        // kernel) that live as long as `self`; the slice borrows `self` mutably.
+        unsafe { std::slice::from_raw_parts_mut(self.base.as_ptr(), self.len) }
+    }
+
+    /// All of its bytes as cells, to wrap as a shared memory
+    /// ([`GuestMemory::from_shared`](crate::memory::GuestMemory::from_shared)).
+    pub fn cells(&mut self) -> &[std::cell::UnsafeCell<u8>] {
+        // SAFETY: as in `bytes_mut`; `UnsafeCell<u8>` has the layout of `u8`, and the borrow
+        // of `self` is mutable, so no `&[u8]` of the region exists meanwhile.
+        unsafe { std::slice::from_raw_parts(self.base.as_ptr().cast(), self.len) }
+    }
+
+    /// A guest memory over its first `len` bytes, plain or shared.
+    ///
+    /// # Panics
+    ///
+    /// If `len` is larger than the region.
+    pub fn memory(&mut self, len: usize, shared: bool) -> crate::memory::GuestMemory<'_> {
+        match shared {
+            false => crate::memory::GuestMemory::new(&mut self.bytes_mut()[..len]),
+            true => crate::memory::GuestMemory::from_shared(&self.cells()[..len]),
+        }
+    }
+}
+
+impl Drop for LazyRegion {
+    fn drop(&mut self) {
+        // SAFETY: the mapping came from mmap with this length and is unmapped once; no slice of
+        // it outlives `self`. A failure could only leak address space.
+        unsafe { libc::munmap(self.base.as_ptr().cast(), self.len) };
+    }
+}

@@ -129,18 +129,38 @@ fn encode_ip6(ip: &Ipv6Addr, raw: &mut [u8]) {
 /// Reads the `__wasi_addr_t` at `ptr`: traps unless all 24 bytes are in memory (WAMR checks
 /// the whole struct), then EPROTONOSUPPORT for an unknown kind.
 pub fn read_addr(mem: &GuestMemory<'_>, ptr: u32) -> Result<SocketAddr> {
-    let raw: &[u8; ADDR_SIZE as usize] =
-        mem.slice(ptr, ADDR_SIZE)?.try_into().expect("slice has ADDR_SIZE bytes");
-    Ok(decode_addr(raw)?)
+    let raw: [u8; ADDR_SIZE as usize] = mem.read_array(ptr)?;
+    Ok(decode_addr(&raw)?)
 }
 
 /// Writes `addr` as an `__wasi_addr_t` at `ptr` (see [`encode_addr`]); traps unless all 24
 /// bytes are in memory.
 pub fn write_addr(mem: &mut GuestMemory<'_>, ptr: u32, addr: SocketAddr) -> Result<(), Trap> {
-    let raw: &mut [u8; ADDR_SIZE as usize] =
-        mem.slice_mut(ptr, ADDR_SIZE)?.try_into().expect("slice has ADDR_SIZE bytes");
-    encode_addr(addr, raw);
-    Ok(())
+    mem.check(ptr, ADDR_SIZE)?;
+    let mut raw = [0u8; ADDR_SIZE as usize];
+    encode_addr(addr, &mut raw);
+    // Only the bytes the encoding sets: the rest (padding) is the guest's, which in a shared
+    // memory another thread may be writing.
+    mem.write_bytes(ptr, &raw[..encoded_len(addr)])
+}
+
+/// How many leading bytes of an `__wasi_addr_t` [`encode_addr`] sets for `addr`; it leaves
+/// the rest alone.
+pub fn encoded_len(addr: SocketAddr) -> usize {
+    match addr {
+        SocketAddr::V4(_) => IP4_PORT + 2,
+        SocketAddr::V6(a) if needs_scope(a.ip()) => IP6_SCOPE + 2,
+        SocketAddr::V6(_) => IP6_PORT + 2,
+    }
+}
+
+/// Writes an `__wasi_addr_info_t` at `ptr` (see [`encode_addr_info`]), setting the same bytes;
+/// traps unless all 28 bytes are in memory.
+pub fn write_addr_info(mem: &mut GuestMemory<'_>, ptr: u32, addr: SocketAddr, socktype: i32) -> Result<(), Trap> {
+    mem.check(ptr, ADDR_INFO_SIZE)?;
+    write_addr(mem, ptr, addr)?;
+    // No overflow: the 28 bytes at ptr are in memory.
+    mem.write(ptr + ADDR_SIZE, socktype)
 }
 
 /// Decodes an `__wasi_addr_ip_t` (a multicast group). As in WAMR, kind IPv6 is IPv6 and
@@ -156,9 +176,8 @@ pub fn decode_addr_ip(raw: &[u8; ADDR_IP_SIZE as usize]) -> IpAddr {
 
 /// Reads the `__wasi_addr_ip_t` at `ptr`; traps unless all 20 bytes are in memory.
 pub fn read_addr_ip(mem: &GuestMemory<'_>, ptr: u32) -> Result<IpAddr, Trap> {
-    let raw: &[u8; ADDR_IP_SIZE as usize] =
-        mem.slice(ptr, ADDR_IP_SIZE)?.try_into().expect("slice has ADDR_IP_SIZE bytes");
-    Ok(decode_addr_ip(raw))
+    let raw: [u8; ADDR_IP_SIZE as usize] = mem.read_array(ptr)?;
+    Ok(decode_addr_ip(&raw))
 }
 
 /// Encodes an `__wasi_addr_info_t`: the address as [`encode_addr`] does, then the socket
@@ -191,9 +210,8 @@ pub fn decode_hints(raw: &[u8; ADDR_INFO_HINTS_SIZE as usize]) -> AddrInfoHints 
 
 /// Reads the hints at `ptr`; traps unless all 12 bytes are in memory.
 pub fn read_hints(mem: &GuestMemory<'_>, ptr: u32) -> Result<AddrInfoHints, Trap> {
-    let raw: &[u8; ADDR_INFO_HINTS_SIZE as usize] =
-        mem.slice(ptr, ADDR_INFO_HINTS_SIZE)?.try_into().expect("slice has ADDR_INFO_HINTS_SIZE bytes");
-    Ok(decode_hints(raw))
+    let raw: [u8; ADDR_INFO_HINTS_SIZE as usize] = mem.read_array(ptr)?;
+    Ok(decode_hints(&raw))
 }
 
 #[cfg(test)]
@@ -267,6 +285,24 @@ mod tests {
     }
 
     #[test]
+    fn encoded_len_covers_exactly_the_bytes_encode_sets() {
+        let scoped = |ip: &str| SocketAddr::V6(SocketAddrV6::new(ip.parse().unwrap(), 80, 0, 3));
+        let addrs = ["127.0.0.1:80".parse().unwrap(), "[::1]:80".parse().unwrap(), scoped("fe80::1"), scoped("ff02::1")];
+        for addr in addrs {
+            let a = addr.to_string();
+            for fill in [0x00, 0xEE] {
+                let mut raw = [fill; 24];
+                encode_addr(addr, &mut raw);
+                let n = encoded_len(addr);
+                assert!(raw[n..].iter().all(|&b| b == fill), "{a}: a byte past {n} was set");
+                let mut other = [!fill; 24];
+                encode_addr(addr, &mut other);
+                assert_eq!(raw[..n], other[..n], "{a}: a byte before {n} kept its old value");
+            }
+        }
+    }
+
+    #[test]
     fn unknown_kind_is_eprotonosupport() {
         let mut raw = encoded("127.0.0.1:1");
         raw[0] = 2;
@@ -287,6 +323,12 @@ mod tests {
         assert!(read_addr_ip(&mem, 45).is_err());
         assert!(read_hints(&mem, 53).is_err());
         assert!(read_hints(&mem, 52).is_ok());
+        // Writing sets the encoded bytes only, and an addr_info its socket type after them.
+        write_addr_info(&mut mem, 0, "[::1]:53".parse().unwrap(), sock_type::SOCKET_DGRAM).unwrap();
+        assert_eq!(mem.read_bytes(20, 8).unwrap(), [53, 0, FILL, FILL, 0, 0, 0, 0]);
+        let before = mem.read_bytes(37, 27).unwrap();
+        assert!(write_addr_info(&mut mem, 37, "[::1]:53".parse().unwrap(), 0).is_err(), "28 bytes at 37 > 64");
+        assert_eq!(mem.read_bytes(37, 27).unwrap(), before, "nothing written");
     }
 
     #[test]

@@ -2,8 +2,9 @@
 //! loops shared with WASI preview 1's `sock_recv`/`sock_send`.
 //!
 //! Data goes straight between guest memory and the kernel (`recvmsg`/`sendmsg` on the
-//! guest's iovecs), so nothing is allocated per byte and a datagram scattered over several
-//! iovecs arrives whole. The host socket is non-blocking; a blocking guest waits in
+//! guest's iovecs, lent by [`GuestMemory::scatter`] and [`GuestMemory::gather`]), so nothing
+//! is allocated per byte and a datagram scattered over several iovecs arrives whole. (A
+//! shared memory lends bounce buffers instead; see [`crate::memory`].) The host socket is non-blocking; a blocking guest waits in
 //! [`Interrupt::wait`](crate::interrupt::Interrupt::wait), which honours SO_RCVTIMEO and
 //! SO_SNDTIMEO (EAGAIN when they expire, as on Linux) and wakes when the instance stops.
 
@@ -85,62 +86,54 @@ pub(crate) fn receive(
     let peek = riflags & sockflags::RECV_PEEK != 0;
     let waitall = riflags & sockflags::RECV_WAITALL != 0 && sock.stream && !peek;
     let flags = if peek { libc::MSG_PEEK } else { 0 };
-    // One buffer (what recv() and read() pass) needs no scatter list: no allocations.
-    let (mut one, mut many);
-    let mut bufs: &mut [IoSliceMut<'_>] = match iovs {
-        [iov] => {
-            one = [IoSliceMut::new(mem.slice_mut(iov.buf, iov.len)?)];
-            &mut one
+    let (mut truncated, mut from) = (false, None);
+    let bytes = mem.scatter(iovs, |mut bufs| {
+        let mut bytes = 0usize;
+        if sock.stream && bufs.iter().all(|s| s.is_empty()) {
+            return Ok(bytes);
         }
-        _ => {
-            many = mem.io_slices_mut(iovs)?;
-            &mut many
-        }
-    };
-    let mut got = Received { bytes: 0, truncated: false, from: None };
-    if sock.stream && bufs.iter().all(|s| s.is_empty()) {
-        return Ok(got);
-    }
-    let deadline = deadline(sock, Direction::Read);
-    loop {
-        cx.interrupt.check()?;
-        let result = match &mut *bufs {
-            _ if want_from => sys::recv_from_vectored(&sock.socket, bufs, flags)
-                .map(|(n, f, a)| (n, f.is_truncated(), a.as_socket())),
-            // One buffer on a stream: recv(2) straight into it, which spares the kernel
-            // recvmsg's message header and iovec copy-in (nothing can be truncated).
-            [buf] if sock.stream => rustix::net::recv(
-                &sock.socket,
-                &mut **buf,
-                rustix::net::RecvFlags::from_bits_retain(flags as u32),
-            )
-            .map(|(n, _)| (n, false, None))
-            .map_err(io::Error::from),
-            _ => sys::recv_vectored(&sock.socket, bufs, flags).map(|(n, f)| (n, f.is_truncated(), None)),
-        };
-        match result {
-            Ok((n, truncated, from)) => {
-                got.bytes += n;
-                got.truncated |= truncated;
-                got.from = got.from.or(from);
-                if !waitall || n == 0 {
-                    break;
+        let deadline = deadline(sock, Direction::Read);
+        loop {
+            cx.interrupt.check()?;
+            let result = match &mut *bufs {
+                _ if want_from => sys::recv_from_vectored(&sock.socket, bufs, flags)
+                    .map(|(n, f, a)| (n, f.is_truncated(), a.as_socket())),
+                // One buffer on a stream: recv(2) straight into it, which spares the kernel
+                // recvmsg's message header and iovec copy-in (nothing can be truncated).
+                [buf] if sock.stream => rustix::net::recv(
+                    &sock.socket,
+                    &mut **buf,
+                    rustix::net::RecvFlags::from_bits_retain(flags as u32),
+                )
+                .map(|(n, _)| (n, false, None))
+                .map_err(io::Error::from),
+                _ => sys::recv_vectored(&sock.socket, bufs, flags).map(|(n, f)| (n, f.is_truncated(), None)),
+            };
+            match result {
+                Ok((n, cut, sender)) => {
+                    bytes += n;
+                    truncated |= cut;
+                    from = from.or(sender);
+                    if !waitall || n == 0 {
+                        break;
+                    }
+                    IoSliceMut::advance_slices(&mut bufs, n);
+                    if bufs.iter().all(|b| b.is_empty()) {
+                        break;
+                    }
                 }
-                IoSliceMut::advance_slices(&mut bufs, n);
-                if bufs.iter().all(|b| b.is_empty()) {
-                    break;
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    if sock.is_nonblocking() || !wait_ready(cx, sock, Direction::Read, deadline)? {
+                        return if bytes > 0 { Ok(bytes) } else { Err(Errno::Again.into()) };
+                    }
                 }
+                Err(e) => return if bytes > 0 { Ok(bytes) } else { Err(e.into()) },
             }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                if sock.is_nonblocking() || !wait_ready(cx, sock, Direction::Read, deadline)? {
-                    return if got.bytes > 0 { Ok(got) } else { Err(Errno::Again.into()) };
-                }
-            }
-            Err(e) => return if got.bytes > 0 { Ok(got) } else { Err(e.into()) },
         }
-    }
-    Ok(got)
+        Ok(bytes)
+    })?;
+    Ok(Received { bytes, truncated, from })
 }
 
 /// Sends the guest buffers `data` (to `to`, or to the connected peer), always with
@@ -213,8 +206,8 @@ pub fn sock_recv_from(
     src_addr: u32,
     ro_data_len: u32,
 ) -> Result<()> {
-    mem.slice(src_addr, abi::ADDR_SIZE)?;
-    mem.slice(ro_data_len, 4)?;
+    mem.check(src_addr, abi::ADDR_SIZE)?;
+    mem.check(ro_data_len, 4)?;
     let iovs = mem.iovecs(ri_data, ri_data_len)?;
     let (bytes, from) = with_socket(cx, fd, rights::FD_READ, |sock| {
         let got = receive(cx, sock, mem, &iovs, ri_flags, true)?;
@@ -243,13 +236,13 @@ pub fn sock_send_to(
     dest_addr: u32,
     so_data_len: u32,
 ) -> Result<()> {
-    mem.slice(so_data_len, 4)?;
+    mem.check(so_data_len, 4)?;
     let iovs = mem.iovecs(si_data, si_data_len)?;
     let dest = abi::read_addr(mem, dest_addr)?;
     check_addr_pool(cx, "sock_send_to", "to", dest)?;
     let dest = SockAddr::from(dest);
     let sent =
-        with_socket(cx, fd, rights::FD_WRITE, |sock| send(cx, sock, &mem.io_slices(&iovs)?, Some(&dest)))?;
+        with_socket(cx, fd, rights::FD_WRITE, |sock| mem.gather(&iovs, |bufs| send(cx, sock, bufs, Some(&dest))))?;
     mem.write(so_data_len, sent as u32)?;
     Ok(())
 }

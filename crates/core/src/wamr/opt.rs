@@ -56,7 +56,7 @@ fn get_bool(
     out: u32,
     op: impl FnOnce(&socket2::Socket) -> io::Result<bool>,
 ) -> Result<()> {
-    mem.slice(out, 1)?;
+    mem.check(out, 1)?;
     let on = opt(cx, fd, |sock| op(&sock.socket))?;
     mem.write(out, on as u8)?;
     Ok(())
@@ -70,7 +70,7 @@ fn get_u32(
     out: u32,
     op: impl FnOnce(&Socket) -> io::Result<u32>,
 ) -> Result<()> {
-    mem.slice(out, 4)?;
+    mem.check(out, 4)?;
     let value = opt(cx, fd, op)?;
     mem.write(out, value)?;
     Ok(())
@@ -84,7 +84,7 @@ fn get_ttl(
     out: u32,
     op: impl FnOnce(&socket2::Socket) -> io::Result<u32>,
 ) -> Result<()> {
-    mem.slice(out, 1)?;
+    mem.check(out, 1)?;
     let ttl = opt(cx, fd, |sock| op(&sock.socket))?;
     mem.write(out, ttl as u8)?;
     Ok(())
@@ -98,7 +98,7 @@ fn set_timeout(cx: &Ctx, fd: u32, dir: Direction, us: u64) -> Result<()> {
 }
 
 fn get_timeout(cx: &Ctx, mem: &mut GuestMemory<'_>, fd: u32, dir: Direction, out: u32) -> Result<()> {
-    mem.slice(out, 8)?;
+    mem.check(out, 8)?;
     let us = with_socket(cx, fd, 0, |sock| Ok(sock.timeout_us(dir)))?;
     mem.write(out, us)?;
     Ok(())
@@ -275,8 +275,8 @@ pub fn sock_get_linger(
     is_enabled: u32,
     linger_s: u32,
 ) -> Result<()> {
-    mem.slice(is_enabled, 1)?;
-    mem.slice(linger_s, 4)?;
+    mem.check(is_enabled, 1)?;
+    mem.check(linger_s, 4)?;
     let (on, secs) = opt(cx, fd, |sock| sys::linger(sock.socket.as_fd()))?;
     mem.write(is_enabled, on as u8)?;
     mem.write(linger_s, secs)?;

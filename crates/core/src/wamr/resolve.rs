@@ -9,7 +9,7 @@ use std::ffi::CString;
 use super::abi::{self, address_family, sock_type};
 use crate::ctx::Ctx;
 use crate::errno::{Errno, Result, Trap};
-use crate::memory::GuestMemory;
+use crate::memory::{self, GuestMemory};
 use crate::sys;
 
 /// The most results kept on the host per call; `*total` never exceeds it.
@@ -45,13 +45,12 @@ pub fn sock_addr_resolve(
     addr_info_size: u32,
     max_info_size: u32,
 ) -> Result<()> {
-    let host = mem.read_cstr(host)?;
-    let service = mem.read_cstr(service)?;
-    // Longer names cannot resolve (NI_MAXHOST is 1025); refuse them before copying.
-    if host.len() > MAX_NAME_LEN || service.len() > MAX_NAME_LEN {
+    let host = mem.read_cstr(host, MAX_NAME_LEN)?;
+    let service = mem.read_cstr(service, MAX_NAME_LEN)?;
+    // Longer names cannot resolve (NI_MAXHOST is 1025); they are refused without a copy.
+    let (Some(host), Some(service)) = (host, service) else {
         return Err(Errno::Inval.into());
-    }
-    let (host, service) = (host.to_vec(), service.to_vec());
+    };
     let hints = abi::read_hints(mem, hints)?;
     let out_len = addr_info_size.checked_mul(abi::ADDR_INFO_SIZE).ok_or_else(|| {
         Trap(format!(
@@ -60,8 +59,8 @@ pub fn sock_addr_resolve(
             abi::ADDR_INFO_SIZE
         ))
     })?;
-    mem.slice(addr_info, out_len)?;
-    mem.slice(max_info_size, 4)?;
+    mem.check(addr_info, out_len)?;
+    mem.check(max_info_size, 4)?;
 
     let host = String::from_utf8(host).map_err(|_| Errno::Inval)?;
     let service = String::from_utf8(service).map_err(|_| Errno::Inval)?;
@@ -85,7 +84,7 @@ pub fn sock_addr_resolve(
             },
         ),
     };
-    // read_cstr stopped at the first NUL, so neither string contains one.
+    // read_cstr stops at the first NUL, so neither string contains one.
     let c_host = CString::new(host).map_err(|_| Errno::Inval)?;
     let c_service = match service.is_empty() {
         true => None,
@@ -111,10 +110,7 @@ pub fn sock_addr_resolve(
         .collect();
 
     for (i, (addr, kind)) in usable.iter().take(addr_info_size as usize).enumerate() {
-        let at = addr_info + i as u32 * abi::ADDR_INFO_SIZE;
-        let raw: &mut [u8; abi::ADDR_INFO_SIZE as usize] =
-            mem.slice_mut(at, abi::ADDR_INFO_SIZE)?.try_into().expect("slice has ADDR_INFO_SIZE bytes");
-        abi::encode_addr_info(*addr, *kind, raw);
+        abi::write_addr_info(mem, memory::element(addr_info, i, abi::ADDR_INFO_SIZE)?, *addr, *kind)?;
     }
     mem.write(max_info_size, usable.len() as u32)?;
     Ok(())

@@ -31,7 +31,7 @@ pub fn sock_open(
     socktype: u32,
     sockfd: u32,
 ) -> Result<()> {
-    mem.slice(sockfd, 4)?;
+    mem.check(sockfd, 4)?;
     let domain = if af as i32 == address_family::INET6 { Domain::IPV6 } else { Domain::IPV4 };
     let stream = socktype as i32 != sock_type::SOCKET_DGRAM;
     let host = if stream {
@@ -91,7 +91,7 @@ pub fn sock_listen(cx: &Ctx, _mem: &mut GuestMemory<'_>, fd: u32, backlog: u32) 
 /// socket inherits the listener's timeouts, as the kernel's own SO_RCVTIMEO/SO_SNDTIMEO are
 /// inherited under WAMR.
 pub(crate) fn accept(cx: &Ctx, mem: &mut GuestMemory<'_>, fd: u32, flags: u32, new_fd: u32) -> Result<()> {
-    mem.slice(new_fd, 4)?;
+    mem.check(new_fd, 4)?;
     let socket = with_socket(cx, fd, rights::SOCK_ACCEPT, |listener| {
         let host_flags = rustix::net::SocketFlags::NONBLOCK | rustix::net::SocketFlags::CLOEXEC;
         let host = listener.blocking(cx, Direction::Read, || {
@@ -111,7 +111,7 @@ pub(crate) fn accept(cx: &Ctx, mem: &mut GuestMemory<'_>, fd: u32, flags: u32, n
 
 /// `sock_addr_local(fd, *addr)`: the bound address (0.0.0.0:0 or [::]:0 before bind).
 pub fn sock_addr_local(cx: &Ctx, mem: &mut GuestMemory<'_>, fd: u32, addr: u32) -> Result<()> {
-    mem.slice(addr, abi::ADDR_SIZE)?;
+    mem.check(addr, abi::ADDR_SIZE)?;
     let local = with_socket(cx, fd, rights::SOCK_ADDR_LOCAL, |sock| inet(sock.socket.local_addr()?))?;
     abi::write_addr(mem, addr, local)?;
     Ok(())
@@ -120,7 +120,7 @@ pub fn sock_addr_local(cx: &Ctx, mem: &mut GuestMemory<'_>, fd: u32, addr: u32) 
 /// `sock_addr_remote(fd, *addr)`: the peer, or ENOTCONN. WAMR checks the ADDR_LOCAL right
 /// here by mistake; we check ADDR_REMOTE (sockets hold both).
 pub fn sock_addr_remote(cx: &Ctx, mem: &mut GuestMemory<'_>, fd: u32, addr: u32) -> Result<()> {
-    mem.slice(addr, abi::ADDR_SIZE)?;
+    mem.check(addr, abi::ADDR_SIZE)?;
     let peer = with_socket(cx, fd, rights::SOCK_ADDR_REMOTE, |sock| inet(sock.socket.peer_addr()?))?;
     abi::write_addr(mem, addr, peer)?;
     Ok(())
