@@ -46,6 +46,10 @@ use crate::errno::{Errno, Error, Result, Trap};
 /// The most iovecs one call may pass, as Linux's `IOV_MAX`.
 pub const MAX_IOVECS: u32 = 1024;
 
+/// The most bytes lent in one call, so that every count an operation returns fits the
+/// guest's u32 result (a list of iovecs can add up to more).
+pub const MAX_LENT: usize = u32::MAX as usize;
+
 /// The largest bounce buffer lent for a shared memory. It exceeds the largest datagram the
 /// kernel accepts (65,527 bytes of UDP payload), so cutting a list of buffers at this size
 /// never changes a datagram: it is received or sent whole, or refused (EMSGSIZE) either way.
@@ -122,6 +126,14 @@ impl<'a> GuestMemory<'a> {
         }
     }
 
+    /// Wraps bytes the caller owns, accessed as a shared memory is (raw copies, bounce
+    /// buffers): tests and the fuzz harness exercise that path with it, without a second
+    /// thread or a copy.
+    #[cfg(any(test, feature = "fuzzing"))]
+    pub fn shared_view(bytes: &'a mut [u8]) -> Self {
+        GuestMemory { base: bytes.as_mut_ptr(), len: bytes.len(), shared: true, _borrow: PhantomData }
+    }
+
     /// The memory's size in bytes.
     pub fn len(&self) -> usize {
         self.len
@@ -178,7 +190,9 @@ impl<'a> GuestMemory<'a> {
         // and cannot overlap it: a plain memory is borrowed exclusively by `self`, and no
         // reference into a shared memory is ever formed. A raw copy forms none either, so
         // concurrent writes by guest threads to a shared memory are not assumed away.
-        unsafe { std::ptr::copy_nonoverlapping(self.base.add(range.start), out.as_mut_ptr(), out.len()) };
+        unsafe {
+            std::ptr::copy_nonoverlapping(self.base.add(range.start), out.as_mut_ptr(), out.len())
+        };
         Ok(())
     }
 
@@ -222,7 +236,9 @@ impl<'a> GuestMemory<'a> {
         #[allow(unsafe_code)]
         // SAFETY: as in `copy_out`, with the roles swapped; `&mut self` means no slice of a
         // plain memory is lent out meanwhile.
-        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), self.base.add(range.start), data.len()) };
+        unsafe {
+            std::ptr::copy_nonoverlapping(data.as_ptr(), self.base.add(range.start), data.len())
+        };
         Ok(())
     }
 
@@ -289,7 +305,7 @@ impl<'a> GuestMemory<'a> {
     /// Lends the buffers of `iovs` (a gather list, in order) to `drain`, which passes them on
     /// (writev, sendmsg) and returns how many bytes it took; returns the total taken.
     ///
-    /// A plain memory lends its own bytes, in one call. A shared memory lends copies in
+    /// A plain memory lends its own bytes (at most [`MAX_LENT`]), in one call. A shared memory lends copies in
     /// rounds of at most [`MAX_BOUNCE_LEN`] bytes, as long as each round is taken whole, up
     /// to [`MAX_SHARED_GATHER_LEN`] in all; an errno after a round that made progress ends
     /// the write short instead of failing it, as writev does. Traps, before `drain` runs,
@@ -299,12 +315,21 @@ impl<'a> GuestMemory<'a> {
         iovs: &[Iovec],
         mut drain: impl FnMut(&[IoSlice<'_>]) -> Result<usize>,
     ) -> Result<usize> {
-        let ranges = iovs.iter().map(|iov| self.range(iov.buf, iov.len)).collect::<Result<Vec<_>, Trap>>()?;
+        for iov in iovs {
+            self.range(iov.buf, iov.len)?;
+        }
         if let Some(bytes) = self.plain() {
-            return match &ranges[..] {
+            let slice =
+                |(ptr, len): (u32, u32)| IoSlice::new(&bytes[ptr as usize..ptr as usize + len as usize]);
+            return match iovs {
                 // One buffer (what send() and write() pass) needs no allocation.
-                [r] => drain(&[IoSlice::new(&bytes[r.clone()])]),
-                _ => drain(&ranges.iter().map(|r| IoSlice::new(&bytes[r.clone()])).collect::<Vec<_>>()),
+                [iov] => drain(&[slice((iov.buf, iov.len))]),
+                _ => drain(
+                    &window(iovs, 0, total_len(iovs).min(MAX_LENT))?
+                        .into_iter()
+                        .map(slice)
+                        .collect::<Vec<_>>(),
+                ),
             };
         }
         let total = total_len(iovs).min(MAX_SHARED_GATHER_LEN);
@@ -342,7 +367,7 @@ impl<'a> GuestMemory<'a> {
     /// Lends the buffers of `iovs` (a scatter list) to `fill`, which receives into them in
     /// order (readv, recvmsg) and returns how many bytes it produced; returns that count.
     ///
-    /// A plain memory lends its own bytes. A shared memory lends copies of at most
+    /// A plain memory lends its own bytes (at most [`MAX_LENT`]). A shared memory lends copies of at most
     /// [`MAX_BOUNCE_LEN`] bytes in all (a short read), and copies back only the first bytes
     /// `fill` says it produced, so guest writes to the rest meanwhile survive; nothing is
     /// copied back when `fill` fails. Overlapping buffers cannot be lent out at once; then only
@@ -365,7 +390,10 @@ impl<'a> GuestMemory<'a> {
                     let range = iov.buf as usize..iov.buf as usize + iov.len as usize;
                     fill(&mut [IoSliceMut::new(&mut bytes[range])])?
                 }
-                _ => fill(&mut carve(bytes, iovs))?,
+                _ => {
+                    let pieces = window(iovs, 0, lent.min(MAX_LENT))?;
+                    fill(&mut carve(bytes, &pieces))?
+                }
             };
             return Ok(produced.min(lent));
         }
@@ -402,28 +430,30 @@ impl<'a> GuestMemory<'a> {
 fn without_overlaps(iovs: &[Iovec]) -> &[Iovec] {
     let mut order: Vec<usize> = (0..iovs.len()).filter(|&i| iovs[i].len > 0).collect();
     order.sort_by_key(|&i| iovs[i].buf);
-    let overlaps =
-        order.windows(2).any(|w| u64::from(iovs[w[0]].buf) + u64::from(iovs[w[0]].len) > u64::from(iovs[w[1]].buf));
+    let overlaps = order
+        .windows(2)
+        .any(|w| u64::from(iovs[w[0]].buf) + u64::from(iovs[w[0]].len) > u64::from(iovs[w[1]].buf));
     match order.iter().min() {
         Some(&first) if overlaps => &iovs[first..=first],
         _ => iovs,
     }
 }
 
-/// Carves the non-empty buffers of `iovs` (in bounds, disjoint) out of `bytes`, in list order.
-fn carve<'m>(bytes: &'m mut [u8], iovs: &[Iovec]) -> Vec<IoSliceMut<'m>> {
-    let mut order: Vec<usize> = (0..iovs.len()).filter(|&i| iovs[i].len > 0).collect();
-    order.sort_by_key(|&i| iovs[i].buf);
+/// Carves the buffers `(ptr, len)` (in bounds, disjoint) out of `bytes`, in list order.
+fn carve<'m>(bytes: &'m mut [u8], pieces: &[(u32, u32)]) -> Vec<IoSliceMut<'m>> {
+    let mut order: Vec<usize> = (0..pieces.len()).collect();
+    order.sort_by_key(|&i| pieces[i].0);
     // Front to back through memory: each buffer starts at or after the end of the previous.
     let mut carved: Vec<(usize, &'m mut [u8])> = Vec::with_capacity(order.len());
     let mut rest = bytes;
     let mut consumed = 0usize;
     for &i in &order {
-        let start = iovs[i].buf as usize - consumed;
+        let (ptr, len) = pieces[i];
+        let start = ptr as usize - consumed;
         let (_, tail) = rest.split_at_mut(start);
-        let (buf, tail) = tail.split_at_mut(iovs[i].len as usize);
+        let (buf, tail) = tail.split_at_mut(len as usize);
         carved.push((i, buf));
-        consumed += start + iovs[i].len as usize;
+        consumed += start + len as usize;
         rest = tail;
     }
     carved.sort_by_key(|(i, _)| *i);

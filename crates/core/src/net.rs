@@ -90,7 +90,8 @@ impl Socket {
     pub fn blocking<T>(&self, cx: &Ctx, dir: Direction, mut op: impl FnMut() -> io::Result<T>) -> Result<T> {
         let deadline = match self.timeout_us(dir) {
             0 => None,
-            us => Some(Instant::now() + Duration::from_micros(us)),
+            // Too far away to represent is never.
+            us => Instant::now().checked_add(Duration::from_micros(us)),
         };
         loop {
             cx.interrupt.check()?;

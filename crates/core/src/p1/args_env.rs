@@ -2,18 +2,19 @@
 
 use crate::ctx::Ctx;
 use crate::errno::{Errno, Result};
-use crate::memory::GuestMemory;
+use crate::memory::{self, GuestMemory};
 
-/// Writes an array of pointers at `ptrs` and the NUL-terminated strings at `buf`.
+/// Writes an array of pointers at `ptrs` and the NUL-terminated strings at `buf`. A slot or
+/// a string past the 4 GiB address space traps, as any access outside memory does; the last
+/// NUL may be the very last byte of a 4 GiB memory.
 fn write_strings(mem: &mut GuestMemory<'_>, strings: &[Vec<u8>], ptrs: u32, buf: u32) -> Result<()> {
-    let mut at = buf;
+    let mut used = 0usize;
     for (i, s) in strings.iter().enumerate() {
-        let slot = ptrs.checked_add(i as u32 * 4).ok_or(Errno::Overflow)?;
-        mem.write(slot, at)?;
+        let at = memory::offset(buf, used)?;
+        mem.write(memory::element(ptrs, i, 4)?, at)?;
         mem.write_bytes(at, s)?;
-        let end = at.checked_add(s.len() as u32).ok_or(Errno::Overflow)?;
-        mem.write(end, 0u8)?;
-        at = end + 1;
+        mem.write(memory::offset(at, s.len())?, 0u8)?;
+        used += s.len() + 1;
     }
     Ok(())
 }
@@ -50,6 +51,8 @@ pub fn environ_sizes_get(cx: &Ctx, mem: &mut GuestMemory<'_>, count: u32, buf_si
 mod tests {
     use super::*;
     use crate::CtxBuilder;
+    use crate::errno::Error;
+    use crate::sys::LazyRegion;
 
     #[test]
     fn args_and_env_round_trip() {
@@ -67,5 +70,36 @@ mod tests {
         // A buffer running off the end of memory traps, it does not panic.
         assert!(args_get(&cx, &mut mem, 8, 120).is_err());
         assert!(args_get(&cx, &mut mem, u32::MAX - 2, 64).is_err());
+    }
+
+    #[test]
+    fn r10_strings_ending_on_the_last_byte_of_4_gib_trap_instead_of_wrapping() {
+        // Issue 10, item 12: once "a.wasm\0" ended on the last byte of a 4 GiB memory, the
+        // next string's address was computed as end + 1: a panic in debug builds, and in
+        // release builds "x y\0" went to address 0.
+        const FOUR_GIB: usize = 1 << 32;
+        let cx = CtxBuilder::new().arg("a.wasm").arg("x y").env("K", "V").build().unwrap();
+        let mut region = LazyRegion::new(FOUR_GIB).unwrap();
+        for shared in [false, true] {
+            region.reset().unwrap();
+            let mut mem = region.memory(FOUR_GIB, shared);
+            let buf = u32::MAX - 6;
+            let r = args_get(&cx, &mut mem, 0x100, buf);
+            assert!(matches!(r, Err(Error::Trap(_))), "shared {shared}: {r:?}");
+            assert_eq!(mem.read_bytes(buf, 7).unwrap(), b"a.wasm\0");
+            assert_eq!(mem.read::<u32>(0x100).unwrap(), buf);
+            assert_eq!(mem.read_bytes(0, 8).unwrap(), [0; 8], "shared {shared}: nothing wrapped to 0");
+            // A last string whose NUL is the last byte of memory is fine.
+            environ_get(&cx, &mut mem, 0x200, u32::MAX - 3).unwrap();
+            assert_eq!(mem.read::<u32>(0x200).unwrap(), u32::MAX - 3);
+            assert_eq!(mem.read_cstr(u32::MAX - 3, 8).unwrap().unwrap(), b"K=V");
+            // The pointer array may end on the last byte too, and no further.
+            environ_get(&cx, &mut mem, u32::MAX - 3, 0x300).unwrap();
+            assert_eq!(mem.read::<u32>(u32::MAX - 3).unwrap(), 0x300);
+            assert!(matches!(args_get(&cx, &mut mem, u32::MAX - 3, 0x300), Err(Error::Trap(_))));
+        }
+        // One page less: the same call is simply out of bounds.
+        let mut mem = region.memory(FOUR_GIB - 65536, false);
+        assert!(matches!(args_get(&cx, &mut mem, 0x100, u32::MAX - 6 - 65536), Err(Error::Trap(_))));
     }
 }

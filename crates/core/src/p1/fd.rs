@@ -67,9 +67,9 @@ fn wasi_fdflags(host: u32) -> u16 {
     flags
 }
 
-/// Writes a byte count the guest asked for (it fits: it is bounded by guest memory).
+/// Writes a byte count as the guest's u32 (see [`wamr::io::count`]).
 fn write_size(mem: &mut GuestMemory<'_>, ptr: u32, n: usize) -> Result<()> {
-    mem.write(ptr, u32::try_from(n).unwrap_or(u32::MAX))?;
+    mem.write(ptr, wamr::io::count(n))?;
     Ok(())
 }
 

@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 use crate::abi::{Event, Filetype, Subscription, SubscriptionKind, clockid, event, rights};
 use crate::ctx::Ctx;
 use crate::errno::{Errno, Result, Trap};
-use crate::memory::GuestMemory;
+use crate::memory::{self, GuestMemory};
 use crate::p1::clock;
 use crate::sys;
 use crate::table::{Descriptor, FdTable, Kind};
@@ -70,9 +70,8 @@ pub(crate) fn read_subscriptions(
     }
     check_array(mem, ptr, count, size, "subscriptions")?;
     let mut subs = Vec::with_capacity(count as usize);
-    for i in 0..count {
-        // No overflow: the whole array, ptr + count * size, was checked to be in memory.
-        match decode(mem, ptr + i * size)? {
+    for i in 0..count as usize {
+        match decode(mem, memory::element(ptr, i, size)?)? {
             Some(sub) => subs.push(sub),
             None => return Err(Errno::Inval.into()),
         }
@@ -165,7 +164,7 @@ pub(crate) fn poll_subscriptions(
     for (i, ev) in out.iter().enumerate() {
         // In bounds: room for every subscription was checked, and there are at most as many
         // events as subscriptions.
-        ev.write(mem, events_ptr + i as u32 * Event::SIZE)?;
+        ev.write(mem, memory::element(events_ptr, i, Event::SIZE)?)?;
     }
     mem.write(nevents_ptr, out.len() as u32)?;
     Ok(())

@@ -34,7 +34,7 @@ pub fn sock_recv(
     let iovs = mem.iovecs(ri_data, ri_data_len)?;
     let got =
         with_socket(cx, fd, rights::FD_READ, |sock| io::receive(cx, sock, mem, &iovs, ri_flags, false))?;
-    mem.write(ro_datalen, got.bytes as u32)?;
+    mem.write(ro_datalen, io::count(got.bytes))?;
     mem.write(ro_flags, if got.truncated { sockflags::RECV_DATA_TRUNCATED } else { 0 })?;
     Ok(())
 }
@@ -53,8 +53,10 @@ pub fn sock_send(
 ) -> Result<()> {
     mem.check(so_datalen, 4)?;
     let iovs = mem.iovecs(si_data, si_data_len)?;
-    let sent = with_socket(cx, fd, rights::FD_WRITE, |sock| mem.gather(&iovs, |bufs| io::send(cx, sock, bufs, None)))?;
-    mem.write(so_datalen, sent as u32)?;
+    let sent = with_socket(cx, fd, rights::FD_WRITE, |sock| {
+        mem.gather(&iovs, |bufs| io::send(cx, sock, bufs, None))
+    })?;
+    mem.write(so_datalen, io::count(sent))?;
     Ok(())
 }
 

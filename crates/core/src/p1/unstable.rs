@@ -77,20 +77,21 @@ pub const SUBSCRIPTION0_SIZE: u32 = 56;
 /// clock (identifier u64 @16, which nothing needs; clock id u32 @24, timeout u64 @32,
 /// precision u64 @40, flags u16 @48) or an fd (u32 @16). An unknown tag is `None`.
 pub fn read_subscription0(mem: &GuestMemory<'_>, ptr: u32) -> Result<Option<Subscription>, Trap> {
-    mem.check(ptr, SUBSCRIPTION0_SIZE)?;
-    // The offsets below stay inside the 56 bytes just checked, so none can overflow.
-    let kind = match mem.read::<u8>(ptr + 8)? {
+    let b: [u8; SUBSCRIPTION0_SIZE as usize] = mem.read_array(ptr)?;
+    let u64_at = |o: usize| u64::from_le_bytes(b[o..o + 8].try_into().expect("8 bytes"));
+    let u32_at = |o: usize| u32::from_le_bytes(b[o..o + 4].try_into().expect("4 bytes"));
+    let kind = match b[8] {
         event::CLOCK => SubscriptionKind::Clock {
-            id: mem.read(ptr + 24)?,
-            timeout: mem.read(ptr + 32)?,
-            precision: mem.read(ptr + 40)?,
-            flags: mem.read(ptr + 48)?,
+            id: u32_at(24),
+            timeout: u64_at(32),
+            precision: u64_at(40),
+            flags: u16::from_le_bytes([b[48], b[49]]),
         },
-        event::FD_READ => SubscriptionKind::FdRead { fd: mem.read(ptr + 16)? },
-        event::FD_WRITE => SubscriptionKind::FdWrite { fd: mem.read(ptr + 16)? },
+        event::FD_READ => SubscriptionKind::FdRead { fd: u32_at(16) },
+        event::FD_WRITE => SubscriptionKind::FdWrite { fd: u32_at(16) },
         _ => return Ok(None),
     };
-    Ok(Some(Subscription { userdata: mem.read(ptr)?, kind }))
+    Ok(Some(Subscription { userdata: u64_at(0), kind }))
 }
 
 /// A filestat in snapshot 0's 56-byte layout: dev u64 @0, ino u64 @8, filetype u8 @16,

@@ -156,11 +156,15 @@ pub fn encoded_len(addr: SocketAddr) -> usize {
 
 /// Writes an `__wasi_addr_info_t` at `ptr` (see [`encode_addr_info`]), setting the same bytes;
 /// traps unless all 28 bytes are in memory.
-pub fn write_addr_info(mem: &mut GuestMemory<'_>, ptr: u32, addr: SocketAddr, socktype: i32) -> Result<(), Trap> {
+pub fn write_addr_info(
+    mem: &mut GuestMemory<'_>,
+    ptr: u32,
+    addr: SocketAddr,
+    socktype: i32,
+) -> Result<(), Trap> {
     mem.check(ptr, ADDR_INFO_SIZE)?;
     write_addr(mem, ptr, addr)?;
-    // No overflow: the 28 bytes at ptr are in memory.
-    mem.write(ptr + ADDR_SIZE, socktype)
+    mem.write(crate::memory::offset(ptr, ADDR_SIZE as usize)?, socktype)
 }
 
 /// Decodes an `__wasi_addr_ip_t` (a multicast group). As in WAMR, kind IPv6 is IPv6 and
@@ -287,7 +291,12 @@ mod tests {
     #[test]
     fn encoded_len_covers_exactly_the_bytes_encode_sets() {
         let scoped = |ip: &str| SocketAddr::V6(SocketAddrV6::new(ip.parse().unwrap(), 80, 0, 3));
-        let addrs = ["127.0.0.1:80".parse().unwrap(), "[::1]:80".parse().unwrap(), scoped("fe80::1"), scoped("ff02::1")];
+        let addrs = [
+            "127.0.0.1:80".parse().unwrap(),
+            "[::1]:80".parse().unwrap(),
+            scoped("fe80::1"),
+            scoped("ff02::1"),
+        ];
         for addr in addrs {
             let a = addr.to_string();
             for fill in [0x00, 0xEE] {
@@ -327,7 +336,10 @@ mod tests {
         write_addr_info(&mut mem, 0, "[::1]:53".parse().unwrap(), sock_type::SOCKET_DGRAM).unwrap();
         assert_eq!(mem.read_bytes(20, 8).unwrap(), [53, 0, FILL, FILL, 0, 0, 0, 0]);
         let before = mem.read_bytes(37, 27).unwrap();
-        assert!(write_addr_info(&mut mem, 37, "[::1]:53".parse().unwrap(), 0).is_err(), "28 bytes at 37 > 64");
+        assert!(
+            write_addr_info(&mut mem, 37, "[::1]:53".parse().unwrap(), 0).is_err(),
+            "28 bytes at 37 > 64"
+        );
         assert_eq!(mem.read_bytes(37, 27).unwrap(), before, "nothing written");
     }
 

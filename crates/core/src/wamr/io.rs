@@ -191,6 +191,12 @@ pub(crate) fn send(cx: &Ctx, sock: &Socket, data: &[IoSlice<'_>], to: Option<&So
     Ok(sent)
 }
 
+/// A byte count as the guest's u32. Lent buffers never total more than u32::MAX bytes
+/// ([`crate::memory::MAX_LENT`]), so it fits; it saturates rather than wrap if not.
+pub(crate) fn count(bytes: usize) -> u32 {
+    u32::try_from(bytes).unwrap_or(u32::MAX)
+}
+
 /// `sock_recv_from(fd, *iovs, iovs_len, riflags, *src_addr, *bytes)`. Flags as in
 /// [`receive`]. The source is the sender of a datagram; on a stream socket, where the kernel
 /// reports none, it is the peer (WAMR writes `[::]:0`), or `[::]:0` if there is no peer.
@@ -218,7 +224,7 @@ pub fn sock_recv_from(
         Ok((got.bytes, from.unwrap_or(NO_ADDRESS)))
     })?;
     abi::write_addr(mem, src_addr, from)?;
-    mem.write(ro_data_len, bytes as u32)?;
+    mem.write(ro_data_len, count(bytes))?;
     Ok(())
 }
 
@@ -241,8 +247,9 @@ pub fn sock_send_to(
     let dest = abi::read_addr(mem, dest_addr)?;
     check_addr_pool(cx, "sock_send_to", "to", dest)?;
     let dest = SockAddr::from(dest);
-    let sent =
-        with_socket(cx, fd, rights::FD_WRITE, |sock| mem.gather(&iovs, |bufs| send(cx, sock, bufs, Some(&dest))))?;
-    mem.write(so_data_len, sent as u32)?;
+    let sent = with_socket(cx, fd, rights::FD_WRITE, |sock| {
+        mem.gather(&iovs, |bufs| send(cx, sock, bufs, Some(&dest)))
+    })?;
+    mem.write(so_data_len, count(sent))?;
     Ok(())
 }

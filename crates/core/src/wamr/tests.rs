@@ -1,5 +1,6 @@
-//! The socket imports called as the engine binding calls them: on a `Vec<u8>` guest memory,
-//! with loopback traffic only (127.0.0.1 and ::1; denials aim at 127.0.0.2).
+//! The socket imports called as the engine binding calls them: on a `Vec<u8>` guest memory
+//! (some tests also as a shared memory), with loopback traffic only (127.0.0.1 and ::1;
+//! denials aim at 127.0.0.2).
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
@@ -35,7 +36,7 @@ const DENIED_V4: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
 /// Calls a host function with the guest's context and memory.
 macro_rules! call {
     ($g:expr, $f:path $(, $a:expr)* $(,)?) => {
-        $f(&$g.cx, &mut GuestMemory::new(&mut $g.mem) $(, $a)*)
+        $g.with_memory(|cx, mem| $f(cx, mem $(, $a)*))
     };
 }
 
@@ -60,6 +61,8 @@ fn is_trap<T: std::fmt::Debug>(r: Result<T>) -> bool {
 struct Guest {
     cx: Ctx,
     mem: Vec<u8>,
+    /// Host calls see `mem` as a shared memory (bounce buffers) instead of a plain one.
+    shared: bool,
 }
 
 impl Guest {
@@ -67,8 +70,21 @@ impl Guest {
         Guest::with_policy(loopback_policy())
     }
 
+    fn of_kind(shared: bool) -> Guest {
+        Guest { shared, ..Guest::new() }
+    }
+
     fn with_policy(policy: Policy) -> Guest {
-        Guest { cx: CtxBuilder::new().policy(policy).trace(true).build().unwrap(), mem: vec![0; MEM_SIZE] }
+        let cx = CtxBuilder::new().policy(policy).trace(true).build().unwrap();
+        Guest { cx, mem: vec![0; MEM_SIZE], shared: false }
+    }
+
+    /// Runs a host call on the guest's memory, of the guest's kind.
+    fn with_memory<T>(&mut self, call: impl FnOnce(&Ctx, &mut GuestMemory<'_>) -> T) -> T {
+        match self.shared {
+            false => call(&self.cx, &mut GuestMemory::new(&mut self.mem)),
+            true => call(&self.cx, &mut GuestMemory::shared_view(&mut self.mem)),
+        }
     }
 
     fn u32_at(&self, ptr: u32) -> u32 {
@@ -216,8 +232,8 @@ fn import_table_lists_the_48_wamr_only_functions_with_their_shapes() {
 
 #[test]
 fn tcp_between_guest_sockets_on_both_families() {
-    for ip in [V4, V6] {
-        let mut g = Guest::new();
+    for (ip, shared) in [(V4, false), (V6, false), (V4, true), (V6, true)] {
+        let mut g = Guest::of_kind(shared);
         let (listener, laddr) = g.listener(ip);
         assert_eq!(laddr.ip(), ip);
         assert_ne!(laddr.port(), 0);
@@ -258,7 +274,12 @@ fn tcp_between_guest_sockets_on_both_families() {
 
 #[test]
 fn peek_leaves_data_queued_and_scatter_fills_iovecs_in_order() {
-    let mut g = Guest::new();
+    for shared in [false, true] {
+        peek_and_scatter(Guest::of_kind(shared));
+    }
+}
+
+fn peek_and_scatter(mut g: Guest) {
     let (client, server) = guest_pair(&mut g, V4);
     g.send(client, b"abcdef").unwrap();
     let (data, _) = g.recv(server, 3, sockflags::RECV_PEEK).unwrap();
@@ -274,9 +295,14 @@ fn peek_leaves_data_queued_and_scatter_fills_iovecs_in_order() {
 
 #[test]
 fn waitall_collects_a_full_buffer_across_writes() {
+    for shared in [false, true] {
+        waitall(Guest::of_kind(shared));
+    }
+}
+
+fn waitall(mut g: Guest) {
     let peer = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
     let addr = peer.local_addr().unwrap();
-    let mut g = Guest::new();
     let fd = g.open(V4, true);
     g.connect(fd, addr).unwrap();
     let (mut stream, _) = peer.accept().unwrap();
@@ -332,10 +358,11 @@ fn std_peers_talk_to_guest_sockets() {
 
 #[test]
 fn blocking_send_delivers_everything_past_the_socket_buffer() {
-    // sock_send and fd_write (write(2) on a socket) alike.
-    for via_fd_write in [false, true] {
+    // sock_send and fd_write (write(2) on a socket) alike; a shared memory sends it in
+    // bounce-buffer rounds, and still everything.
+    for (via_fd_write, shared) in [(false, false), (true, false), (false, true), (true, true)] {
         let peer = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
-        let mut g = Guest::new();
+        let mut g = Guest::of_kind(shared);
         let fd = g.open(V4, true);
         call!(g, opt::sock_set_send_buf_size, fd, 4096).unwrap();
         g.connect(fd, peer.local_addr().unwrap()).unwrap();
@@ -365,15 +392,15 @@ fn blocking_send_delivers_everything_past_the_socket_buffer() {
         } else {
             g.send(fd, &data).unwrap()
         };
-        assert_eq!(sent as usize, total, "fd_write: {via_fd_write}");
-        assert_eq!(reader.join().unwrap(), expected, "fd_write: {via_fd_write}");
+        assert_eq!(sent as usize, total, "fd_write: {via_fd_write}, shared: {shared}");
+        assert_eq!(reader.join().unwrap(), expected, "fd_write: {via_fd_write}, shared: {shared}");
     }
 }
 
 #[test]
 fn udp_send_to_and_recv_from_report_sources_and_truncation() {
-    for ip in [V4, V6] {
-        let mut g = Guest::new();
+    for (ip, shared) in [(V4, false), (V6, false), (V4, true), (V6, true)] {
+        let mut g = Guest::of_kind(shared);
         let a = g.open(ip, false);
         let b = g.open(ip, false);
         g.bind(a, SocketAddr::new(ip, 0)).unwrap();
@@ -739,7 +766,8 @@ fn open_falls_back_like_wamr_and_fills_the_table() {
     assert_eq!(g.cx.get(fd, 0).unwrap().filetype(), crate::abi::Filetype::SocketDgram);
     assert_eq!(errno(g.remote(fd)), Errno::NotConn);
 
-    let mut small = Guest { cx: CtxBuilder::new().max_fds(5).build().unwrap(), mem: vec![0; 64] };
+    let mut small =
+        Guest { cx: CtxBuilder::new().max_fds(5).build().unwrap(), mem: vec![0; 64], shared: false };
     call!(small, socket::sock_open, 0, 0, 1, OUT).unwrap();
     call!(small, socket::sock_open, 0, 0, 1, OUT).unwrap();
     assert_eq!(small.u32_at(OUT), 4);
