@@ -622,6 +622,53 @@ mod tests {
     }
 
     #[test]
+    fn buffers_ending_on_the_last_byte_of_4_gib_work_for_both_kinds() {
+        // Guest addresses computed near the top of a 4 GiB memory must neither wrap nor trap
+        // while they stay below 4 GiB.
+        const FOUR_GIB: usize = 1 << 32;
+        let top = |len: u32| (FOUR_GIB - len as usize) as u32;
+        let (_tmp, cx) = sandbox();
+        let mut region = crate::sys::LazyRegion::new(FOUR_GIB).unwrap();
+        for shared in [false, true] {
+            region.reset().unwrap();
+            let mem = &mut region.memory(FOUR_GIB, shared);
+            let fd = new_file(&cx, mem, "top", b"0123456789");
+            let put_iovecs = |mem: &mut GuestMemory<'_>, at: u32, bufs: [(u32, u32); 2]| {
+                for (i, (buf, len)) in bufs.into_iter().enumerate() {
+                    mem.write(at + 8 * i as u32, buf).unwrap();
+                    mem.write(at + 8 * i as u32 + 4, len).unwrap();
+                }
+            };
+            // The second buffer ends on the last byte.
+            put_iovecs(mem, IOV, [(top(100), 4), (top(6), 6)]);
+            fd_pread(&cx, mem, fd, IOV, 2, 0, OUT).unwrap();
+            assert_eq!(mem.read::<u32>(OUT).unwrap(), 10);
+            assert_eq!(mem.read_bytes(top(100), 4).unwrap(), b"0123");
+            assert_eq!(mem.read_bytes(top(6), 6).unwrap(), b"456789");
+            fd_pwrite(&cx, mem, fd, IOV, 2, 10, OUT).unwrap();
+            // The iovec array, then nwritten, end on the last byte.
+            put_iovecs(mem, top(16), [(BUF, 3), (BUF + 10, 2)]);
+            mem.write_bytes(BUF, b"abc").unwrap();
+            mem.write_bytes(BUF + 10, b"de").unwrap();
+            fd_pwrite(&cx, mem, fd, top(16), 2, 20, top(4)).unwrap();
+            assert_eq!(mem.read::<u32>(top(4)).unwrap(), 5);
+            seek_to(&cx, mem, fd, 0, whence::SET).unwrap();
+            assert_eq!(read(&cx, mem, fd, 100).unwrap(), b"01234567890123456789abcde");
+            assert!(trapped(fd_read(&cx, mem, fd, top(15), 2, OUT)), "an iovec array past 4 GiB");
+            put_iovecs(mem, IOV, [(BUF, 1), (top(5), 6)]);
+            assert!(trapped(fd_read(&cx, mem, fd, IOV, 2, OUT)), "a buffer past 4 GiB");
+
+            // readdir into the last 40 bytes: the same bytes as into a buffer lower down.
+            fd_readdir(&cx, mem, ROOT, BUF, 40, 0, OUT).unwrap();
+            fd_readdir(&cx, mem, ROOT, top(40), 40, 0, top(44)).unwrap();
+            assert_eq!(mem.read::<u32>(top(44)).unwrap(), 40);
+            assert_eq!(mem.read_bytes(top(40), 40).unwrap(), mem.read_bytes(BUF, 40).unwrap());
+            assert!(trapped(fd_readdir(&cx, mem, ROOT, top(40), 41, 0, OUT)));
+            fd_close(&cx, mem, fd).unwrap();
+        }
+    }
+
+    #[test]
     fn bad_iovecs_and_out_pointers() {
         let (_tmp, cx) = sandbox();
         let mut bytes = memory();

@@ -439,6 +439,35 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn arrays_ending_on_the_last_byte_of_4_gib_work_for_both_kinds() {
+        const FOUR_GIB: usize = 1 << 32;
+        let top = |len: u32| (FOUR_GIB - len as usize) as u32;
+        let cx = ctx();
+        let mut region = crate::sys::LazyRegion::new(FOUR_GIB).unwrap();
+        for shared in [false, true] {
+            region.reset().unwrap();
+            let mut mem = region.memory(FOUR_GIB, shared);
+            put(&mut mem, &[rel(1, clockid::MONOTONIC, 0), rel(2, clockid::MONOTONIC, 0)]);
+            let subs = mem.read_bytes(SUBS, 96).unwrap();
+            mem.write_bytes(top(96), &subs).unwrap();
+            let userdata = |mem: &GuestMemory<'_>, at| -> Vec<u64> {
+                events_at(mem, at, 2).iter().map(|e| e.userdata).collect()
+            };
+            // The subscriptions, the events or the count ending on the last byte, in turn.
+            poll_oneoff(&cx, &mut mem, top(96), EVENTS, 2, NEVENTS).unwrap();
+            assert_eq!(userdata(&mem, EVENTS), [1, 2]);
+            poll_oneoff(&cx, &mut mem, SUBS, top(64), 2, NEVENTS).unwrap();
+            assert_eq!(userdata(&mem, top(64)), [1, 2]);
+            poll_oneoff(&cx, &mut mem, SUBS, EVENTS, 2, top(4)).unwrap();
+            assert_eq!(mem.read::<u32>(top(4)).unwrap(), 2);
+            let trap = |r: Result<()>| matches!(r, Err(Error::Trap(_)));
+            assert!(trap(poll_oneoff(&cx, &mut mem, top(95), EVENTS, 2, NEVENTS)));
+            assert!(trap(poll_oneoff(&cx, &mut mem, SUBS, top(63), 2, NEVENTS)));
+            assert!(trap(poll_oneoff(&cx, &mut mem, SUBS, EVENTS, 2, top(3))));
+        }
+    }
+
+    #[test]
     fn out_of_bounds_pointers_trap_before_waiting() {
         let cx = ctx();
         let mut bytes = vec![0u8; 4096];

@@ -370,6 +370,32 @@ impl LazyRegion {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lazy_region_is_4_gib_of_zeros_that_reset_zeroes_again() {
+        let mut region = LazyRegion::new(1 << 32).unwrap();
+        assert_eq!(region.len(), 1 << 32);
+        let bytes = region.bytes_mut();
+        assert_eq!((bytes[0], bytes[(1 << 32) - 1]), (0, 0));
+        bytes[0] = 1;
+        bytes[(1 << 32) - 1] = 2;
+        let mut mem = region.memory(1 << 32, true);
+        assert_eq!(mem.read::<u8>(u32::MAX).unwrap(), 2);
+        mem.write(1u32, 3u8).unwrap();
+        assert_eq!(region.bytes_mut()[..2], [1, 3]);
+        region.reset().unwrap();
+        assert_eq!(
+            (region.bytes_mut()[0], region.bytes_mut()[1], region.bytes_mut()[(1 << 32) - 1]),
+            (0, 0, 0)
+        );
+        let mem = region.memory(100, false);
+        assert_eq!(mem.len(), 100);
+    }
+}
+
 impl Drop for LazyRegion {
     fn drop(&mut self) {
         // SAFETY: the mapping came from mmap with this length and is unmapped once; no slice of
