@@ -370,6 +370,14 @@ impl LazyRegion {
     }
 }
 
+impl Drop for LazyRegion {
+    fn drop(&mut self) {
+        // SAFETY: the mapping came from mmap with this length and is unmapped once; no slice of
+        // it outlives `self`. A failure could only leak address space.
+        unsafe { libc::munmap(self.base.as_ptr().cast(), self.len) };
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -393,13 +401,5 @@ mod tests {
         );
         let mem = region.memory(100, false);
         assert_eq!(mem.len(), 100);
-    }
-}
-
-impl Drop for LazyRegion {
-    fn drop(&mut self) {
-        // SAFETY: the mapping came from mmap with this length and is unmapped once; no slice of
-        // it outlives `self`. A failure could only leak address space.
-        unsafe { libc::munmap(self.base.as_ptr().cast(), self.len) };
     }
 }
