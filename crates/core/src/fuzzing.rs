@@ -10,12 +10,17 @@
 //!
 //! | bytes | meaning |
 //! |---|---|
-//! | 0 | memory size: `MEMORY_SIZES[b & 3]` bytes |
+//! | 0 | the linear memory, [`memory_choice`]`(b)`: by `b & 3`, 64 KiB, [`EXTRA_MEMORIES`]`[(b >> 2) & 7]`, 300 bytes or none |
 //! | 1 | number of calls, `b % (MAX_CALLS + 1)` |
 //! | then, per call | 1 byte choosing the function (`b %` [`calls`]`().len()`), then its arguments in order: 4 bytes LE per u32, 8 bytes LE per u64 |
 //! | the rest | linear memory from offset [`INPUT_AT`] on |
 //!
-//! Missing bytes read as zero. The first [`INPUT_AT`] bytes of memory hold [`Fixture`]
+//! Missing bytes read as zero. The extra memories (choice 1, a duplicate 64 KiB before them;
+//! fuzz/corpus was rewritten to choice 0 then, so every older input still means what it did)
+//! are the ones near 4 GiB, where guest address arithmetic can overflow, plain and shared,
+//! and small shared ones (lent buffers are bounce buffers). The 4 GiB ones live in one lazily
+//! backed region ([`LazyRegion`]) that is reused and reset between runs: only the pages a run
+//! touches become resident. The first [`INPUT_AT`] bytes of memory hold [`Fixture`]
 //! values (see [`fixture`]: the fixture sockets' addresses, an iovec, three path names, an
 //! address outside the pool) so that small pointers often point at something valid.
 //!
@@ -30,8 +35,11 @@
 //!
 //! Blocking calls are stopped by a watchdog thread that triggers the instance's interrupt
 //! [`DEADLINE`] after the run starts, exactly as `--timeout` does. `fd_allocate`'s length is
-//! taken modulo 1 MiB, because fallocate really reserves disk space; everything else is
-//! passed through unchanged.
+//! taken modulo 1 MiB, because fallocate really reserves disk space, and on memories larger
+//! than [`MAX_FILL`] so is `random_get`'s, which would otherwise make gigabytes resident;
+//! everything else is passed through unchanged. Files the process writes are limited to
+//! [`MAX_FILE_SIZE`] (RLIMIT_FSIZE, set once for the process): one write from a 4 GiB memory
+//! could otherwise put gigabytes on disk.
 //!
 //! With [`run_checked`], the host process must hold exactly as many fds after a run as
 //! before it (nothing leaks); it panics otherwise, which the fuzzer reports as a crash.
@@ -49,10 +57,64 @@ use crate::errno::{Error, Result, Trap};
 use crate::memory::GuestMemory;
 use crate::net::Socket;
 use crate::policy::{AddrPool, Policy};
+use crate::sys::LazyRegion;
 use crate::table::{Descriptor, File, Kind};
 
-/// Linear memory sizes an input can pick: a usual one, a tiny one and none at all.
+/// The largest wasm32 linear memory.
+const FOUR_GIB: usize = 1 << 32;
+/// A wasm page.
+const PAGE: usize = 65536;
+
+/// A linear memory an input can pick.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemoryChoice {
+    /// Its size in bytes.
+    pub size: usize,
+    /// Whether host calls see it as a shared (wasi-threads) memory.
+    pub shared: bool,
+}
+
+const fn plain(size: usize) -> MemoryChoice {
+    MemoryChoice { size, shared: false }
+}
+
+const fn shared(size: usize) -> MemoryChoice {
+    MemoryChoice { size, shared: true }
+}
+
+/// The plain memories picked by `b & 3`: a usual one, the extra ones (see below), a tiny one,
+/// and none at all.
 pub const MEMORY_SIZES: [usize; 4] = [65536, 65536, 300, 0];
+
+/// The memories picked by `(b >> 2) & 7` when `b & 3` is 1: near 4 GiB, plain and shared
+/// (4 GiB − 1 is no wasm memory, but puts the last byte at u32::MAX − 1), and small shared
+/// ones.
+pub const EXTRA_MEMORIES: [MemoryChoice; 8] = [
+    plain(FOUR_GIB),
+    plain(FOUR_GIB - PAGE),
+    plain(FOUR_GIB - 1),
+    shared(FOUR_GIB),
+    shared(FOUR_GIB - PAGE),
+    shared(65536),
+    shared(300),
+    shared(0),
+];
+
+/// The memory the first input byte picks.
+pub fn memory_choice(b: u8) -> MemoryChoice {
+    match b & 3 {
+        1 => EXTRA_MEMORIES[(b >> 2) as usize & 7],
+        class => plain(MEMORY_SIZES[class as usize]),
+    }
+}
+
+/// Memories up to this size are heap buffers (ASan sees past their ends); larger ones are
+/// the lazily backed region.
+const HEAP_MEMORY_MAX: usize = 1 << 20;
+/// `random_get` lengths on memories larger than this are reduced modulo it.
+pub const MAX_FILL: u32 = 16 << 20;
+/// The largest file the fuzzing process may write.
+pub const MAX_FILE_SIZE: u64 = 16 << 20;
 /// The most calls one input makes.
 pub const MAX_CALLS: usize = 16;
 /// Where the input's memory bytes start; below it is the fixture data.
@@ -178,6 +240,14 @@ pub fn calls() -> &'static [HostCall] {
                 crate::p1::fd::fd_allocate(cx, mem, fd, offset, len % MAX_ALLOCATE)
             };
         }
+        // Filling most of a 4 GiB memory would make it resident (see the module docs).
+        for c in all.iter_mut().filter(|c| c.name == "random_get") {
+            c.call = |cx, mem, args| {
+                let (buf, len) = (args.u32(), args.u32());
+                let len = if mem.len() > MAX_FILL as usize { len % MAX_FILL } else { len };
+                crate::p1::random::random_get(cx, mem, buf, len)
+            };
+        }
         all
     })
 }
@@ -196,6 +266,8 @@ pub struct Call {
 pub struct Program {
     /// Linear memory size in bytes.
     pub memory_size: usize,
+    /// Whether host calls see the memory as shared.
+    pub shared: bool,
     /// The calls, in order.
     pub calls: Vec<Call>,
     /// Bytes copied into memory at [`INPUT_AT`] (as many as fit).
@@ -206,7 +278,7 @@ impl Program {
     /// Decodes fuzz input (see the module docs). Never fails.
     pub fn decode(input: &[u8]) -> Program {
         let mut r = Args { bytes: input };
-        let memory_size = MEMORY_SIZES[(r.u8() & 3) as usize];
+        let MemoryChoice { size: memory_size, shared } = memory_choice(r.u8());
         let count = r.u8() as usize % (MAX_CALLS + 1);
         let table = calls();
         let calls = (0..count)
@@ -219,13 +291,15 @@ impl Program {
                 Call { index, args }
             })
             .collect();
-        Program { memory_size, calls, memory: r.bytes.to_vec() }
+        Program { memory_size, shared, calls, memory: r.bytes.to_vec() }
     }
 
-    /// Encodes it back into fuzz input (for writing regression seeds by hand).
+    /// Encodes it back into fuzz input (for writing regression seeds by hand). A memory no
+    /// choice offers becomes the usual 64 KiB.
     pub fn encode(&self) -> Vec<u8> {
-        let size_class = MEMORY_SIZES.iter().position(|&s| s == self.memory_size).unwrap_or(0) as u8;
-        let mut out = vec![size_class, self.calls.len() as u8];
+        let wanted = MemoryChoice { size: self.memory_size, shared: self.shared };
+        let choice = (0..=u8::MAX).find(|&b| memory_choice(b) == wanted).unwrap_or(0);
+        let mut out = vec![choice, self.calls.len() as u8];
         for c in &self.calls {
             out.push(c.index as u8);
             out.extend_from_slice(&c.args);
@@ -237,7 +311,8 @@ impl Program {
     /// The calls as text, for reading a crash: `sock_recv(6, 0x30, 1, 0, 0x100, 0x104)`.
     pub fn describe(&self) -> String {
         let table = calls();
-        let mut text = format!("memory: {} bytes\n", self.memory_size);
+        let kind = if self.shared { "shared" } else { "plain" };
+        let mut text = format!("memory: {} bytes, {kind}\n", self.memory_size);
         for c in &self.calls {
             let args: Vec<String> = c.args.chunks(4).map(|w| format!("{:#x}", le(w))).collect();
             text.push_str(&format!("{}({})  [raw 4-byte words]\n", table[c.index].name, args.join(", ")));
@@ -263,10 +338,12 @@ pub struct Fixture {
     udp_addr: SocketAddr,
 }
 
-/// Per-process state: the scratch directory and the watchdog.
+/// Per-process state: the scratch directory, the watchdog and the 4 GiB memory region.
 struct Harness {
     root: PathBuf,
     watchdog: Arc<Watchdog>,
+    /// Backs the memories above [`HEAP_MEMORY_MAX`]; made on first use, reset after each.
+    region: Option<LazyRegion>,
 }
 
 /// Stops the current run's blocking calls after its deadline, as `--timeout` does.
@@ -333,7 +410,9 @@ fn harness() -> &'static Mutex<Harness> {
         let root = tmp.join(format!("wasock-fuzz-{}", std::process::id()));
         let _ = fs::remove_dir_all(&root);
         fs::create_dir_all(&root).unwrap_or_else(|e| panic!("cannot create {}: {e}", root.display()));
-        Mutex::new(Harness { root, watchdog: Watchdog::start() })
+        crate::sys::limit_file_size(MAX_FILE_SIZE)
+            .unwrap_or_else(|e| panic!("cannot limit the size of files to {MAX_FILE_SIZE}: {e}"));
+        Mutex::new(Harness { root, watchdog: Watchdog::start(), region: None })
     })
 }
 
@@ -403,11 +482,9 @@ impl Harness {
     }
 }
 
-/// Fills the fixture area and the input bytes into a fresh linear memory.
-fn memory(program: &Program, fixture: &Fixture) -> Vec<u8> {
-    let mut bytes = vec![0u8; program.memory_size];
-    if bytes.len() >= INPUT_AT {
-        let mut mem = GuestMemory::new(&mut bytes);
+/// Fills the fixture area and the input bytes into a fresh (all-zero) linear memory.
+fn fill(mem: &mut GuestMemory<'_>, program: &Program, fixture: &Fixture) {
+    if mem.len() >= INPUT_AT {
         let denied = SocketAddr::from(([127, 0, 0, 2], 9));
         // In bounds by the size check above; a failure here is a bug in this harness.
         let fill = |mem: &mut GuestMemory<'_>| -> Result<(), Trap> {
@@ -420,13 +497,10 @@ fn memory(program: &Program, fixture: &Fixture) -> Vec<u8> {
             mem.write_bytes(fixture::ESCAPE, b"escape\0")?;
             crate::wamr::abi::write_addr(mem, fixture::DENIED_ADDR, denied)
         };
-        fill(&mut mem).expect("the fixture area fits in memory");
+        fill(mem).expect("the fixture area fits in memory");
+        let n = (mem.len() - INPUT_AT).min(program.memory.len());
+        mem.write_bytes(INPUT_AT as u32, &program.memory[..n]).expect("the input bytes fit in memory");
     }
-    if let Some(room) = bytes.get_mut(INPUT_AT..) {
-        let n = room.len().min(program.memory.len());
-        room[..n].copy_from_slice(&program.memory[..n]);
-    }
-    bytes
 }
 
 /// What one run did: each call's name and result.
@@ -436,11 +510,25 @@ pub type Outcome = Vec<(&'static str, Result<()>)>;
 /// a host function propagates (the fuzzer reports it as a crash).
 pub fn run(input: &[u8]) -> Outcome {
     let program = Program::decode(input);
-    let h = harness().lock().unwrap_or_else(|p| p.into_inner());
+    let mut h = harness().lock().unwrap_or_else(|p| p.into_inner());
     let fixture = h.fixture().unwrap_or_else(|e| panic!("cannot set up the fuzz fixture: {e}"));
-    let mut bytes = memory(&program, &fixture);
-    let mut mem = GuestMemory::new(&mut bytes);
-    h.watchdog.arm(fixture.cx.clone());
+    let Harness { watchdog, region, .. } = &mut *h;
+    let mut heap;
+    let in_region = program.memory_size > HEAP_MEMORY_MAX;
+    let mut mem = if in_region {
+        let region = region.get_or_insert_with(|| {
+            LazyRegion::new(FOUR_GIB).unwrap_or_else(|e| panic!("cannot map a 4 GiB fuzz memory: {e}"))
+        });
+        region.memory(program.memory_size, program.shared)
+    } else {
+        heap = vec![0u8; program.memory_size];
+        match program.shared {
+            false => GuestMemory::new(&mut heap),
+            true => GuestMemory::shared_view(&mut heap),
+        }
+    };
+    fill(&mut mem, &program, &fixture);
+    watchdog.arm(fixture.cx.clone());
     let table = calls();
     let outcome: Outcome = program
         .calls
@@ -450,8 +538,11 @@ pub fn run(input: &[u8]) -> Outcome {
             (entry.name, (entry.call)(&fixture.cx, &mut mem, &mut Args { bytes: &c.args }))
         })
         .collect();
-    h.watchdog.disarm();
+    watchdog.disarm();
     assert_eq!(mem.len(), program.memory_size, "a host call changed the size of linear memory");
+    if let Some(region) = region.as_mut().filter(|_| in_region) {
+        region.reset().unwrap_or_else(|e| panic!("cannot reset the 4 GiB fuzz memory: {e}"));
+    }
     outcome
 }
 
@@ -541,12 +632,68 @@ mod tests {
 
     #[test]
     fn encode_inverts_decode() {
-        let p = Program {
-            memory_size: 65536,
-            calls: vec![Call { index: call_index("fd_close").unwrap(), args: 7u32.to_le_bytes().to_vec() }],
-            memory: b"xyz".to_vec(),
+        for (memory_size, shared) in
+            [(65536, false), (0, false), (1 << 32, false), (300, true), (1 << 32, true)]
+        {
+            let p = Program {
+                memory_size,
+                shared,
+                calls: vec![Call {
+                    index: call_index("fd_close").unwrap(),
+                    args: 7u32.to_le_bytes().to_vec(),
+                }],
+                memory: b"xyz".to_vec(),
+            };
+            assert_eq!(Program::decode(&p.encode()), p);
+        }
+    }
+
+    fn words(args: &[u64], sizes: &[usize]) -> Vec<u8> {
+        args.iter().zip(sizes).flat_map(|(a, &n)| a.to_le_bytes()[..n].to_vec()).collect()
+    }
+
+    #[test]
+    fn older_inputs_pick_the_memories_they_always_did() {
+        // Every first byte but those of choice 1 (64 KiB before; none is left in fuzz/corpus).
+        for b in (0..=u8::MAX).filter(|b| b & 3 != 1) {
+            assert_eq!(
+                memory_choice(b),
+                MemoryChoice { size: MEMORY_SIZES[(b & 3) as usize], shared: false }
+            );
+        }
+        let sizes: Vec<usize> = EXTRA_MEMORIES.iter().map(|m| m.size).collect();
+        assert!(sizes.contains(&(1 << 32)) && sizes.contains(&((1 << 32) - 65536)));
+    }
+
+    #[test]
+    fn memories_near_4_gib_run_and_are_reset_between_runs() {
+        let args_get = Call {
+            index: call_index("args_get").unwrap(),
+            // "fuzz.wasm\0" ends on the last byte of 4 GiB: the next string would wrap.
+            args: words(&[0x100, u64::from(u32::MAX) - 9], &[4, 4]),
         };
-        assert_eq!(Program::decode(&p.encode()), p);
+        let fill = Call {
+            index: call_index("args_get").unwrap(),
+            args: words(&[0x2000_0000, 0x3000_0000], &[4, 4]),
+        };
+        // Opening the path left at 0x3000_0000: "fuzz" does not exist (ENOENT), and the
+        // zeros of a reset memory are no path (EINVAL).
+        let open = Call {
+            index: call_index("path_open").unwrap(),
+            args: words(&[3, 0, 0x3000_0000, 4, 0, 0, 0, 0, 0x100], &[4, 4, 4, 4, 4, 8, 8, 4, 4]),
+        };
+        for memory in EXTRA_MEMORIES.into_iter().filter(|m| m.size > HEAP_MEMORY_MAX) {
+            let program =
+                |calls| Program { memory_size: memory.size, shared: memory.shared, calls, memory: vec![] };
+            let outcome = run(&program(vec![args_get.clone(), fill.clone(), open.clone()]).encode());
+            let results: Vec<_> = outcome.iter().map(|(_, r)| r.clone()).collect();
+            if memory.size == 1 << 32 {
+                assert!(matches!(results[0], Err(Error::Trap(_))), "{memory:?}: {outcome:?}");
+            }
+            assert_eq!(results[1..], [Ok(()), Err(crate::Errno::NoEnt.into())], "{memory:?}");
+            let outcome = run(&program(vec![open.clone()]).encode());
+            assert_eq!(outcome[0].1, Err(crate::Errno::Inval.into()), "{memory:?}: not reset");
+        }
     }
 
     #[test]
@@ -558,6 +705,7 @@ mod tests {
         }
         let p = Program {
             memory_size: 65536,
+            shared: false,
             calls: vec![
                 Call { index: call_index("sock_recv").unwrap(), args },
                 Call { index: call_index("fd_close").unwrap(), args: 6u32.to_le_bytes().to_vec() },
@@ -579,7 +727,12 @@ mod tests {
             args.extend_from_slice(&w.to_le_bytes());
         }
         let accept = Call { index: call_index("sock_accept").unwrap(), args };
-        let p = Program { memory_size: 65536, calls: vec![accept.clone(), accept], memory: Vec::new() };
+        let p = Program {
+            memory_size: 65536,
+            shared: false,
+            calls: vec![accept.clone(), accept],
+            memory: Vec::new(),
+        };
         let start = Instant::now();
         let outcome = run(&p.encode());
         assert_eq!(outcome[0].1, Ok(()));

@@ -262,6 +262,21 @@ fn sockaddr_to_std(sa: *const libc::sockaddr, len: libc::socklen_t) -> Option<st
     }
 }
 
+/// Limits the files this process writes to `bytes` (the soft RLIMIT_FSIZE), for the fuzz
+/// harness. SIGXFSZ is ignored, so that a write past the limit fails with EFBIG (or is
+/// short) instead of killing the process.
+#[cfg(feature = "fuzzing")]
+pub fn limit_file_size(bytes: u64) -> io::Result<()> {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    // SAFETY: SIG_IGN installs no handler code; it only changes what SIGXFSZ does.
+    if unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) } == libc::SIG_ERR {
+        return Err(io::Error::last_os_error());
+    }
+    let maximum = getrlimit(Resource::Fsize).maximum;
+    let current = Some(maximum.map_or(bytes, |max| max.min(bytes)));
+    Ok(setrlimit(Resource::Fsize, Rlimit { current, maximum })?)
+}
+
 /// An anonymous private mapping whose pages cost memory only once touched: a linear memory of
 /// up to 4 GiB for tests and the fuzz harness that makes only a few KiB resident. Its bytes
 /// start as zeros; [`reset`](LazyRegion::reset) makes them zeros again and frees them.
