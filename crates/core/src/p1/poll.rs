@@ -40,6 +40,11 @@ use crate::p1::clock;
 use crate::sys;
 use crate::table::{Descriptor, FdTable, Kind};
 
+/// The most subscriptions one call may pass (EINVAL beyond, as poll(2) past RLIMIT_NOFILE):
+/// the host keeps a few dozen bytes per subscription, and a 4 GiB memory could hold 89
+/// million of them.
+pub const MAX_SUBSCRIPTIONS: u32 = 1 << 16;
+
 /// `poll_oneoff`: waits for the `nsubscriptions` 48-byte subscriptions at `subs`, writes
 /// the events that happened (32 bytes each) to `events` and their number to `nevents`.
 pub fn poll_oneoff(
@@ -56,8 +61,9 @@ pub fn poll_oneoff(
 
 /// Decodes an array of `count` subscriptions of `size` bytes each at `ptr` with `decode`.
 ///
-/// No subscriptions is EINVAL (the call could only block forever); an unknown tag is
-/// EINVAL; an array that does not fit in memory traps before anything is allocated.
+/// No subscriptions is EINVAL (the call could only block forever), and so are more than
+/// [`MAX_SUBSCRIPTIONS`] and an unknown tag; an array that does not fit in memory traps
+/// before anything is allocated.
 pub(crate) fn read_subscriptions(
     mem: &GuestMemory<'_>,
     ptr: u32,
@@ -69,6 +75,9 @@ pub(crate) fn read_subscriptions(
         return Err(Errno::Inval.into());
     }
     check_array(mem, ptr, count, size, "subscriptions")?;
+    if count > MAX_SUBSCRIPTIONS {
+        return Err(Errno::Inval.into());
+    }
     let mut subs = Vec::with_capacity(count as usize);
     for i in 0..count as usize {
         match decode(mem, memory::element(ptr, i, size)?)? {
@@ -481,6 +490,11 @@ pub(crate) mod tests {
         assert!(trap(poll_oneoff(&cx, &mut mem, SUBS, 4096 - 31, 1, NEVENTS)));
         assert!(trap(poll_oneoff(&cx, &mut mem, SUBS, u32::MAX - 10, 1, NEVENTS)));
         assert!(trap(poll_oneoff(&cx, &mut mem, SUBS, EVENTS, 1, 4093)));
+        // An array that fits in memory but is too long to keep on the host is EINVAL.
+        let mut big = vec![0u8; 48 * (MAX_SUBSCRIPTIONS as usize + 1)];
+        let mut big = GuestMemory::new(&mut big);
+        let err = poll_oneoff(&cx, &mut big, 0, 0, MAX_SUBSCRIPTIONS + 1, 0);
+        assert_eq!(err, Err(Errno::Inval.into()));
         // Two subscriptions need room for two events even if one would do.
         put(&mut mem, &[rel(1, clockid::MONOTONIC, 0), rel(2, clockid::MONOTONIC, ms(10_000))]);
         assert!(trap(poll_oneoff(&cx, &mut mem, SUBS, 4096 - 63, 2, NEVENTS)));
