@@ -26,10 +26,13 @@
 //! (`&[u8]`) or that nothing else can see them (`&mut [u8]`), both false: undefined behaviour,
 //! whether or not the host looks at racy bytes. So a shared memory is never referenced. It is
 //! reached only through a raw pointer with raw copies (`ptr::copy_nonoverlapping`), as
-//! wasmtime's own shared-memory accessors do, and the compiler assumes nothing about its
-//! contents. A guest thread racing with its own host call sees some interleaving of its
-//! writes and the host's, exactly as with racing non-atomic wasm accesses; the host never
-//! reads a guest byte twice expecting the same value (it copies once and uses the copy).
+//! wasmtime's own shared-memory accessors do, and no reference makes the compiler assume
+//! anything about its contents. (A copy racing with a guest thread's store is still a data
+//! race by the letter of Rust's memory model; the guest's side is wasm code, outside it, and
+//! wasmtime makes the same accommodation.) A guest thread racing with its own host call sees
+//! some interleaving of its writes and the host's, exactly as with racing non-atomic wasm
+//! accesses, and can only corrupt its own data: the host never reads a guest byte twice
+//! expecting the same value (it copies once and checks and uses the copy).
 //! Lent buffers are host bounce buffers, copied in before the operation; after a scatter
 //! (a receive), only the bytes the operation produced are copied back, so guest writes to
 //! the rest of the buffer during the call are not clobbered. Bounce buffers are bounded
@@ -114,9 +117,10 @@ impl<'a> GuestMemory<'a> {
 
     /// Wraps a shared linear memory (wasi-threads), e.g. wasmtime's `SharedMemory::data()`.
     ///
-    /// Safe: a `&[UnsafeCell<u8>]` promises nothing about its bytes staying unchanged, and
-    /// this type only ever reaches them through raw copies (see the module docs). Other
-    /// guest threads may write them meanwhile; the host only touches bytes inside `cells`.
+    /// Safe: a `&[UnsafeCell<u8>]` promises nothing about its bytes staying unchanged (and is
+    /// not `Sync`, so no other Rust thread holds it without `unsafe` of its own), and this
+    /// type only ever reaches them through raw copies (see the module docs). Guest threads
+    /// may write them meanwhile; the host only touches bytes inside `cells`.
     pub fn from_shared(cells: &'a [UnsafeCell<u8>]) -> Self {
         GuestMemory {
             base: UnsafeCell::raw_get(cells.as_ptr()),
@@ -193,6 +197,17 @@ impl<'a> GuestMemory<'a> {
         unsafe {
             std::ptr::copy_nonoverlapping(self.base.add(range.start), out.as_mut_ptr(), out.len())
         };
+        Ok(())
+    }
+
+    /// Replaces `bounce` with copies of the guest buffers `pieces`, one after the other.
+    fn copy_pieces_out(&self, pieces: &[(u32, u32)], bounce: &mut Vec<u8>) -> Result<(), Trap> {
+        bounce.clear();
+        for &(ptr, len) in pieces {
+            let start = bounce.len();
+            bounce.resize(start + len as usize, 0);
+            self.copy_out(ptr, &mut bounce[start..])?;
+        }
         Ok(())
     }
 
@@ -305,11 +320,11 @@ impl<'a> GuestMemory<'a> {
     /// Lends the buffers of `iovs` (a gather list, in order) to `drain`, which passes them on
     /// (writev, sendmsg) and returns how many bytes it took; returns the total taken.
     ///
-    /// A plain memory lends its own bytes (at most [`MAX_LENT`]), in one call. A shared memory lends copies in
-    /// rounds of at most [`MAX_BOUNCE_LEN`] bytes, as long as each round is taken whole, up
-    /// to [`MAX_SHARED_GATHER_LEN`] in all; an errno after a round that made progress ends
-    /// the write short instead of failing it, as writev does. Traps, before `drain` runs,
-    /// unless every buffer lies inside memory.
+    /// A plain memory lends its own bytes (at most [`MAX_LENT`]), in one call. A shared
+    /// memory lends copies in rounds of at most [`MAX_BOUNCE_LEN`] bytes, as long as each
+    /// round is taken whole, up to [`MAX_SHARED_GATHER_LEN`] in all; an errno after a round
+    /// that made progress ends the write short instead of failing it, as writev does. Traps,
+    /// before `drain` runs, unless every buffer lies inside memory.
     pub fn gather(
         &self,
         iovs: &[Iovec],
@@ -337,12 +352,7 @@ impl<'a> GuestMemory<'a> {
         let mut done = 0usize;
         loop {
             let pieces = window(iovs, done, (total - done).min(MAX_BOUNCE_LEN))?;
-            bounce.clear();
-            for &(ptr, len) in &pieces {
-                let start = bounce.len();
-                bounce.resize(start + len as usize, 0);
-                self.copy_out(ptr, &mut bounce[start..])?;
-            }
+            self.copy_pieces_out(&pieces, &mut bounce)?;
             let mut slices = Vec::with_capacity(pieces.len());
             let mut rest = &bounce[..];
             for &(_, len) in &pieces {
@@ -367,12 +377,12 @@ impl<'a> GuestMemory<'a> {
     /// Lends the buffers of `iovs` (a scatter list) to `fill`, which receives into them in
     /// order (readv, recvmsg) and returns how many bytes it produced; returns that count.
     ///
-    /// A plain memory lends its own bytes (at most [`MAX_LENT`]). A shared memory lends copies of at most
-    /// [`MAX_BOUNCE_LEN`] bytes in all (a short read), and copies back only the first bytes
-    /// `fill` says it produced, so guest writes to the rest meanwhile survive; nothing is
-    /// copied back when `fill` fails. Overlapping buffers cannot be lent out at once; then only
-    /// the first non-empty one is, which turns the operation into a legal short read. Traps,
-    /// before `fill` runs, unless every buffer lies inside memory.
+    /// A plain memory lends its own bytes (at most [`MAX_LENT`]). A shared memory lends
+    /// copies of at most [`MAX_BOUNCE_LEN`] bytes in all (a short read), and copies back only
+    /// the first bytes `fill` says it produced, so guest writes to the rest meanwhile
+    /// survive; nothing is copied back when `fill` fails. Overlapping buffers cannot be lent
+    /// out at once; then only the first non-empty one is, which turns the operation into a
+    /// legal short read. Traps, before `fill` runs, unless every buffer lies inside memory.
     pub fn scatter(
         &mut self,
         iovs: &[Iovec],
@@ -383,27 +393,20 @@ impl<'a> GuestMemory<'a> {
         }
         let iovs = without_overlaps(iovs);
         if let Some(bytes) = self.plain_mut() {
-            let lent = total_len(iovs);
+            let lent = total_len(iovs).min(MAX_LENT);
             let produced = match iovs {
                 // One buffer (what recv() and read() pass) needs no allocation.
                 [iov] => {
                     let range = iov.buf as usize..iov.buf as usize + iov.len as usize;
                     fill(&mut [IoSliceMut::new(&mut bytes[range])])?
                 }
-                _ => {
-                    let pieces = window(iovs, 0, lent.min(MAX_LENT))?;
-                    fill(&mut carve(bytes, &pieces))?
-                }
+                _ => fill(&mut carve(bytes, &window(iovs, 0, lent)?))?,
             };
             return Ok(produced.min(lent));
         }
         let pieces = window(iovs, 0, total_len(iovs).min(MAX_BOUNCE_LEN))?;
         let mut bounce = Vec::new();
-        for &(ptr, len) in &pieces {
-            let start = bounce.len();
-            bounce.resize(start + len as usize, 0);
-            self.copy_out(ptr, &mut bounce[start..])?;
-        }
+        self.copy_pieces_out(&pieces, &mut bounce)?;
         let produced = {
             let mut slices = Vec::with_capacity(pieces.len());
             let mut rest = &mut bounce[..];

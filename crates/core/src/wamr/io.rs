@@ -4,7 +4,8 @@
 //! Data goes straight between guest memory and the kernel (`recvmsg`/`sendmsg` on the
 //! guest's iovecs, lent by [`GuestMemory::scatter`] and [`GuestMemory::gather`]), so nothing
 //! is allocated per byte and a datagram scattered over several iovecs arrives whole. (A
-//! shared memory lends bounce buffers instead; see [`crate::memory`].) The host socket is non-blocking; a blocking guest waits in
+//! shared memory lends bounce buffers instead; see [`crate::memory`].) The host socket is
+//! non-blocking; a blocking guest waits in
 //! [`Interrupt::wait`](crate::interrupt::Interrupt::wait), which honours SO_RCVTIMEO and
 //! SO_SNDTIMEO (EAGAIN when they expire, as on Linux) and wakes when the instance stops.
 
