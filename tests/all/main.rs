@@ -8,6 +8,7 @@
 //! - `sock`: WAMR's socket extension through raw imports, and the capability policy.
 //! - `guest`: the guest libraries (C with CMake, Rust wasock-net) and their examples.
 //! - `threads`: wasi-threads guests.
+//! - `hostile`: a hostile guest against the network policy and the limits (issue 10).
 //! - `faults`: resets, half-closes, refusals, timeouts, full buffers, fd exhaustion, limits.
 //! - `soak`: many connections through a wasm echo server, every byte checked.
 //! - `util`: building guests and running the CLI with a time limit.
@@ -17,6 +18,7 @@
 mod cli;
 mod faults;
 mod guest;
+mod hostile;
 mod p1;
 mod soak;
 mod sock;

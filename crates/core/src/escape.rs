@@ -34,10 +34,7 @@ mod tests {
     #[test]
     fn control_bytes_and_non_ascii_are_escaped() {
         assert_eq!(guest_text("localhost"), "localhost");
-        assert_eq!(
-            guest_text("x\n[wasock] denied: y\r\x1b[2K"),
-            "x\\n[wasock] denied: y\\r\\x1b[2K"
-        );
+        assert_eq!(guest_text("x\n[wasock] denied: y\r\x1b[2K"), "x\\n[wasock] denied: y\\r\\x1b[2K");
         assert_eq!(guest_text(b"a\\b\xff\x00\t"), "a\\\\b\\xff\\x00\\t");
         assert_eq!(guest_text("é"), "\\xc3\\xa9");
     }

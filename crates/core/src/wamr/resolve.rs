@@ -13,8 +13,8 @@ use super::abi::{self, address_family, sock_type};
 use crate::ctx::Ctx;
 use crate::errno::{Errno, Result, Trap};
 use crate::escape;
-use crate::policy;
 use crate::memory::GuestMemory;
+use crate::policy;
 use crate::sys;
 
 /// The most results kept on the host per call; `*total` never exceeds it.
