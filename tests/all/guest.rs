@@ -768,7 +768,8 @@ fn c_ipv6_outside_the_pool_is_denied() {
 
 #[test]
 fn c_sockopts() {
-    assert_all_checks_pass(&Wasock::new().module(c_example("sockopts")).run());
+    // It sets SO_REUSEPORT, which needs --allow-port-sharing (refused otherwise: hostile.rs).
+    assert_all_checks_pass(&Wasock::new().opt("--allow-port-sharing").module(c_example("sockopts")).run());
 }
 
 #[test]
@@ -931,20 +932,28 @@ fn native_multicast_works() -> Result<(), String> {
 #[test]
 fn c_multicast() {
     let output = Wasock::new().opt("--addr-pool=239.255.0.0/16").module(c_example("multicast")).run();
+    let received = [
+        "bound to 239.255.0.1:{}",
+        "joined 239.255.0.1",
+        "sent 12 bytes to 239.255.0.1:{}",
+        "received 12 bytes from {*}: hello, group",
+        "left 239.255.0.1",
+        "multicast ok",
+    ];
     match native_multicast_works() {
         Ok(()) => {
+            // SO_REUSEADDR on UDP needs --allow-port-sharing: without it the example goes on
+            // alone on the port.
             output.assert_success();
-            assert_stdout_lines(
-                &output,
-                &[
-                    "bound to 239.255.0.1:{}",
-                    "joined 239.255.0.1",
-                    "sent 12 bytes to 239.255.0.1:{}",
-                    "received 12 bytes from {*}: hello, group",
-                    "left 239.255.0.1",
-                    "multicast ok",
-                ],
-            );
+            let refused = "note: SO_REUSEADDR refused (Permission denied); receiving alone on the port";
+            assert_stdout_lines(&output, &[&[refused][..], &received[..]].concat());
+            let shared = Wasock::new()
+                .opt("--addr-pool=239.255.0.0/16")
+                .opt("--allow-port-sharing")
+                .module(c_example("multicast"))
+                .run();
+            shared.assert_success();
+            assert_stdout_lines(&shared, &received);
         }
         Err(why) => {
             output.assert_no_host_crash();
