@@ -57,7 +57,8 @@ pub fn sock_bind(cx: &Ctx, mem: &mut GuestMemory<'_>, fd: u32, addr: u32) -> Res
 /// take IPv4 peers: without `0.0.0.0` in the pool it is made IPv6-only first (the guest
 /// sees IPV6_V6ONLY set, and Linux refuses to change it once bound).
 fn bind(cx: &Ctx, sock: &Socket, addr: SocketAddr) -> Result<()> {
-    if addr.is_ipv6() && cx.policy.bind_needs_v6only(addr.ip()) && !sock.socket.only_v6()? {
+    // On an IPv4 socket the option does not exist (the bind itself then fails).
+    if addr.is_ipv6() && cx.policy.bind_needs_v6only(addr.ip()) && sock.socket.only_v6().is_ok_and(|on| !on) {
         cx.trace(format_args!(
             "sock_bind on {addr}: made IPv6-only, since 0.0.0.0 is outside the address pool \
              (allow IPv4 peers too with --addr-pool=0.0.0.0/32)"
