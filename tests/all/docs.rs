@@ -401,3 +401,95 @@ fn readme_embedding_program_is_the_embed_example() {
     let manifest = read(&repo().join("crates/wasock/Cargo.toml"));
     assert!(manifest.contains("\nname = \"wasock\"\n"), "crates/wasock is not the package `wasock`");
 }
+
+/// The rows of the markdown tables in `text` whose first cell is inline code starting with
+/// `prefix`: (the code in the first cell, the code in the second cell or its text).
+fn table_rows<'a>(text: &'a str, prefix: &str) -> Vec<(&'a str, &'a str)> {
+    text.lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.strip_prefix('|')?.split('|').map(str::trim).collect();
+            let name = cells.first()?.strip_prefix('`')?.strip_suffix('`')?;
+            let second = cells.get(1)?;
+            let second = second.strip_prefix('`').and_then(|s| s.strip_suffix('`')).unwrap_or(second);
+            name.starts_with(prefix).then_some((name, second))
+        })
+        .collect()
+}
+
+/// `(name, [argument types])` of every import in a `for_each_*_import!` list.
+macro_rules! import_list {
+    ($($name:ident($($arg:ident: $ty:ty),*) = $path:path;)*) => {
+        vec![$((stringify!($name), vec![$(stringify!($ty)),*])),*]
+    };
+}
+
+/// The wasm type of a host function whose arguments have these core types (u32 travels as
+/// i32, u64 as i64) and which returns an errno.
+fn wasm_type(args: &[&str]) -> String {
+    let params: Vec<&str> = args
+        .iter()
+        .map(|ty| match *ty {
+            "u32" => "i32",
+            "u64" => "i64",
+            other => panic!("unexpected argument type {other}"),
+        })
+        .collect();
+    format!("({}) -> i32", params.join(", "))
+}
+
+/// §3 of docs/wamr-socket-abi.md lists exactly the `sock_*` functions wasock registers (WAMR's
+/// 48 plus the 4 of WASI preview 1), each once, with its wasm type.
+#[test]
+fn abi_doc_lists_every_import_with_its_wasm_type() {
+    let mut registered: Vec<(&str, Vec<&str>)> = wasock_core::for_each_wamr_import!(import_list);
+    let p1: Vec<(&str, Vec<&str>)> = wasock_core::for_each_import!(import_list);
+    registered.extend(p1.into_iter().filter(|(name, _)| name.starts_with("sock_")));
+    assert_eq!(registered.len(), 52, "wasock registers {} sock_* functions", registered.len());
+
+    let text = read(&repo().join("docs/wamr-socket-abi.md"));
+    let documented = table_rows(markdown_section(&text, "## 3. The imports"), "sock_");
+    let mut problems = Vec::new();
+    for (name, args) in &registered {
+        let rows: Vec<&&str> = documented.iter().filter(|(n, _)| n == name).map(|(_, ty)| ty).collect();
+        let want = wasm_type(args);
+        match rows.as_slice() {
+            [ty] if **ty == want => {}
+            [ty] => problems.push(format!("{name}: documented as {ty}, wasock registers {want}")),
+            [] => problems.push(format!("{name}: not in §3")),
+            _ => problems.push(format!("{name}: {} rows in §3", rows.len())),
+        }
+    }
+    for (name, _) in &documented {
+        if !registered.iter().any(|(n, _)| n == name) {
+            problems.push(format!("{name}: in §3, but wasock registers no such function"));
+        }
+    }
+    assert!(problems.is_empty(), "§3 of docs/wamr-socket-abi.md disagrees with wasock:\n{}", problems.join("\n"));
+}
+
+/// The errno table (§9) gives each errno the number wasock returns for it.
+#[test]
+fn abi_doc_errno_numbers_are_wasocks() {
+    let text = read(&repo().join("docs/wamr-socket-abi.md"));
+    let section = markdown_section(&text, "## 9. Errno values");
+    let rows: Vec<(&str, &str)> = section
+        .lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.strip_prefix('|')?.split('|').map(str::trim).collect();
+            let name = *cells.first()?;
+            let is_errno = name.len() > 1 && name.starts_with('E') && name.chars().all(|c| c.is_ascii_uppercase());
+            is_errno.then_some((name, *cells.get(1)?))
+        })
+        .collect();
+    assert!(rows.len() >= 30, "found only {} errno rows in §9", rows.len());
+    let mut problems = Vec::new();
+    for (name, number) in rows {
+        let errno = number.parse::<u16>().ok().and_then(wasock_core::Errno::from_raw);
+        match errno {
+            Some(errno) if format!("E{}", errno.name().to_uppercase()) == name => {}
+            Some(errno) => problems.push(format!("{name} = {number}, but {number} is {}", errno.name())),
+            None => problems.push(format!("{name} = {number}: no such WASI errno")),
+        }
+    }
+    assert!(problems.is_empty(), "§9 of docs/wamr-socket-abi.md disagrees with wasock:\n{}", problems.join("\n"));
+}
