@@ -24,7 +24,8 @@ fn repo_files(exts: &[&str]) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let mut pending = vec![repo()];
     while let Some(dir) = pending.pop() {
-        let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()));
+        let entries =
+            std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()));
         for entry in entries {
             let entry = entry.expect("directory entry");
             let name = entry.file_name().to_string_lossy().into_owned();
@@ -37,7 +38,11 @@ fn repo_files(exts: &[&str]) -> Vec<PathBuf> {
                 found.push(entry.path());
             }
         }
-        assert!(found.len() < 10_000, "more than 10,000 files under {}: is a build directory not skipped?", repo().display());
+        assert!(
+            found.len() < 10_000,
+            "more than 10,000 files under {}: is a build directory not skipped?",
+            repo().display()
+        );
     }
     found.sort();
     found
@@ -88,9 +93,7 @@ pub(crate) fn split_markdown(text: &str) -> (Vec<(usize, &str)>, Vec<Fence>) {
 /// higher level.
 pub(crate) fn markdown_section<'a>(text: &'a str, heading: &str) -> &'a str {
     let level = heading.chars().take_while(|&c| c == '#').count();
-    let start = text
-        .find(&format!("\n{heading}\n"))
-        .unwrap_or_else(|| panic!("no heading {heading:?}"))
+    let start = text.find(&format!("\n{heading}\n")).unwrap_or_else(|| panic!("no heading {heading:?}"))
         + heading.len()
         + 2;
     let rest = &text[start..];
@@ -166,7 +169,8 @@ fn names_a_repo_path(span: &str) -> bool {
     }
     // Build output (`target/`, `guest/rust/wasock-net/target/`) and placeholders
     // (`fuzz/corpus/TARGET/`) are not files of the repository.
-    let placeholder = |part: &str| !part.is_empty() && part.chars().all(|c| c.is_ascii_uppercase() || c == '_');
+    let placeholder =
+        |part: &str| !part.is_empty() && part.chars().all(|c| c.is_ascii_uppercase() || c == '_');
     if span.split('/').any(|part| part == "target" || placeholder(part)) {
         return false;
     }
@@ -210,7 +214,10 @@ fn markdown_links_and_paths_exist() {
                     && resolved.extension().is_some_and(|e| e == "md")
                     && !anchors(&read(&resolved)).contains(fragment)
                 {
-                    broken.push(format!("{at}: link to {target}: {} has no heading #{fragment}", shown(&resolved)));
+                    broken.push(format!(
+                        "{at}: link to {target}: {} has no heading #{fragment}",
+                        shown(&resolved)
+                    ));
                 }
             }
             for span in code_spans(line) {
@@ -321,7 +328,10 @@ fn cited_sections(line: &str) -> Vec<String> {
 fn spec_section_references_exist() {
     let sections = abi_sections();
     for expected in ["1", "1.5", "2.3", "3.1", "3.2", "11", "11.10", "12"] {
-        assert!(sections.contains(expected), "docs/wamr-socket-abi.md has no section {expected}: {sections:?}");
+        assert!(
+            sections.contains(expected),
+            "docs/wamr-socket-abi.md has no section {expected}: {sections:?}"
+        );
     }
     let mut broken = Vec::new();
     let mut checked = 0;
@@ -464,7 +474,11 @@ fn abi_doc_lists_every_import_with_its_wasm_type() {
             problems.push(format!("{name}: in §3, but wasock registers no such function"));
         }
     }
-    assert!(problems.is_empty(), "§3 of docs/wamr-socket-abi.md disagrees with wasock:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "§3 of docs/wamr-socket-abi.md disagrees with wasock:\n{}",
+        problems.join("\n")
+    );
 }
 
 /// The errno table (§9) gives each errno the number wasock returns for it.
@@ -477,7 +491,8 @@ fn abi_doc_errno_numbers_are_wasocks() {
         .filter_map(|line| {
             let cells: Vec<&str> = line.strip_prefix('|')?.split('|').map(str::trim).collect();
             let name = *cells.first()?;
-            let is_errno = name.len() > 1 && name.starts_with('E') && name.chars().all(|c| c.is_ascii_uppercase());
+            let is_errno =
+                name.len() > 1 && name.starts_with('E') && name.chars().all(|c| c.is_ascii_uppercase());
             is_errno.then_some((name, *cells.get(1)?))
         })
         .collect();
@@ -491,5 +506,9 @@ fn abi_doc_errno_numbers_are_wasocks() {
             None => problems.push(format!("{name} = {number}: no such WASI errno")),
         }
     }
-    assert!(problems.is_empty(), "§9 of docs/wamr-socket-abi.md disagrees with wasock:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "§9 of docs/wamr-socket-abi.md disagrees with wasock:\n{}",
+        problems.join("\n")
+    );
 }

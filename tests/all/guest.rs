@@ -630,7 +630,11 @@ fn markdown_block(file: &str, heading: &str, info: &str, containing: &str) -> St
         .filter(|fence| fence.info == info && fence.body.contains(containing))
         .map(|fence| fence.body)
         .collect();
-    assert_eq!(found.len(), 1, "{file}, {heading}: want one `{info}` block with {containing:?}, found {found:?}");
+    assert_eq!(
+        found.len(),
+        1,
+        "{file}, {heading}: want one `{info}` block with {containing:?}, found {found:?}"
+    );
     found.into_iter().next().expect("one block")
 }
 
@@ -695,7 +699,8 @@ fn tree(root: &Path) -> Vec<String> {
     let mut pending = vec![root.to_path_buf()];
     while let Some(dir) = pending.pop() {
         assert!(found.len() < 1000, "more than 1000 entries under {}", root.display());
-        for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display())) {
+        for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        {
             let path = entry.expect("directory entry").path();
             let name = path.strip_prefix(root).expect("under root").display().to_string();
             let kind = std::fs::symlink_metadata(&path).expect("lstat").file_type();
@@ -723,7 +728,8 @@ fn c_by_hand_recipe_runs_twice_and_writes_nothing_into_wasi_libc() {
     let recipe = markdown_block("guest/c/README.md", "## Using it", "sh", "--sysroot=");
     // Checked before running: a recipe with `ln` run twice as root would change the system.
     assert!(
-        !recipe.split_whitespace().any(|word| word == "ln") && recipe.contains("guest/c/make-sysroot.sh sysroot"),
+        !recipe.split_whitespace().any(|word| word == "ln")
+            && recipe.contains("guest/c/make-sysroot.sh sysroot"),
         "the by-hand recipe should make its sysroot with guest/c/make-sysroot.sh, not ln:\n{recipe}"
     );
     let dir = TestDir::new();
