@@ -10,7 +10,8 @@ use wasock::{CtxBuilder, Runtime, RuntimeConfig};
 fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(path) = args.first() else {
-        return Err("usage: embed app.wasm [ARGS...]".into());
+        eprintln!("usage: embed app.wasm [ARGS...]");
+        return Ok(ExitCode::from(2));
     };
     let runtime = Runtime::new(&RuntimeConfig::default())?;
     let module = runtime.load_file(Path::new(path))?;
