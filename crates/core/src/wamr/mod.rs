@@ -1,5 +1,5 @@
-//! WAMR's socket extension (spec/wamr-socket-abi.md §3): 52 `sock_*` imports of module
-//! `wasi_snapshot_preview1`. Four of them (`sock_accept`, `sock_recv`, `sock_send`,
+//! WAMR's socket extension (docs/wamr-socket-abi.md §3, "spec" below): 52 `sock_*` imports
+//! of module `wasi_snapshot_preview1`. Four of them (`sock_accept`, `sock_recv`, `sock_send`,
 //! `sock_shutdown`) have the names and wasm types of standard WASI preview 1 and live in
 //! [`crate::p1::sock`], serving both; the other 48 are listed by [`for_each_wamr_import!`].
 //!
