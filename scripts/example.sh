@@ -6,11 +6,10 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 cargo build --release --locked -p wasock
 out=target/examples
-mkdir -p "$out/sysroot/lib" "$out/data"
+mkdir -p "$out/data"
 # Debian's wasi-libc headers and libraries, in a sysroot of their own so that nothing falls
 # through to glibc's headers.
-ln -sfn /usr/include/wasm32-wasi "$out/sysroot/include"
-ln -sfn /usr/lib/wasm32-wasi "$out/sysroot/lib/wasm32-wasi"
+guest/c/make-sysroot.sh "$out/sysroot"
 clang --target=wasm32-wasi --sysroot="$out/sysroot" -O2 -o "$out/hello.wasm" examples/hello.c
 echo "a file for the guest to find" > "$out/data/note.txt"
 set -x

@@ -7,7 +7,8 @@
 # Debian installs wasi-libc in /usr/include/wasm32-wasi and /usr/lib/wasm32-wasi, and clang's
 # default search path then continues into /usr/include, the host's glibc headers: a header
 # wasi-libc lacks (netdb.h, ...) would silently come from glibc. So this file builds a private
-# sysroot of two symlinks in the build tree and compiles with --sysroot:
+# sysroot of two symlinks in the build tree with make-sysroot.sh (the same script the README
+# gives for builds by hand) and compiles with --sysroot:
 #   <build>/wasi-sysroot/include          -> /usr/include/wasm32-wasi
 #   <build>/wasi-sysroot/lib/wasm32-wasi  -> /usr/lib/wasm32-wasi
 # (clang's WebAssembly driver searches <sysroot>/include and links from
@@ -38,20 +39,16 @@ string(REGEX MATCH "-[0-9]+$" _wasi_cc_version "${_wasi_cc_name}")
 find_program(CMAKE_AR NAMES llvm-ar${_wasi_cc_version} llvm-ar REQUIRED)
 find_program(CMAKE_RANLIB NAMES llvm-ranlib${_wasi_cc_version} llvm-ranlib REQUIRED)
 
-set(WASI_DEBIAN_INCLUDE /usr/include/wasm32-wasi)
-set(WASI_DEBIAN_LIB /usr/lib/wasm32-wasi)
-if(NOT EXISTS ${WASI_DEBIAN_INCLUDE}/wasi/api.h OR NOT EXISTS ${WASI_DEBIAN_LIB}/libc.a)
-  message(FATAL_ERROR "wasi-libc not found in ${WASI_DEBIAN_INCLUDE} and ${WASI_DEBIAN_LIB}: "
-                      "install it with `apt-get install wasi-libc`")
-endif()
-
 # This file also runs for every try_compile project, each with its own CMAKE_BINARY_DIR;
-# creating the links there too is cheap and keeps each project self-contained.
+# creating the links there too is cheap and keeps each project self-contained. The script
+# checks that wasi-libc is installed and says what to install if not.
 set(_wasi_sysroot ${CMAKE_BINARY_DIR}/wasi-sysroot)
-if(NOT EXISTS ${_wasi_sysroot}/include/wasi/api.h)
-  file(MAKE_DIRECTORY ${_wasi_sysroot}/lib)
-  file(CREATE_LINK ${WASI_DEBIAN_INCLUDE} ${_wasi_sysroot}/include SYMBOLIC)
-  file(CREATE_LINK ${WASI_DEBIAN_LIB} ${_wasi_sysroot}/lib/${triple} SYMBOLIC)
+if(NOT EXISTS ${_wasi_sysroot}/include/wasi/api.h OR NOT EXISTS ${_wasi_sysroot}/lib/${triple}/libc.a)
+  execute_process(COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/make-sysroot.sh ${_wasi_sysroot}
+                  RESULT_VARIABLE _wasi_result ERROR_VARIABLE _wasi_error)
+  if(NOT _wasi_result EQUAL 0)
+    message(FATAL_ERROR "cannot make the wasi-libc sysroot ${_wasi_sysroot}: ${_wasi_error}")
+  endif()
 endif()
 set(CMAKE_SYSROOT ${_wasi_sysroot})
 

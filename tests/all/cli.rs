@@ -46,6 +46,36 @@ fn help_lists_the_options() {
     }
 }
 
+/// iwasm's rule, stated in --help: 1 when the command line is wrong (whatever option it
+/// is), 255 when the module cannot be loaded or started.
+#[test]
+fn exit_status_follows_one_rule_for_option_errors() {
+    use std::os::unix::ffi::OsStringExt;
+    let module = wat("cli_add").path();
+    let non_utf8 = std::ffi::OsString::from_vec(b"--dir=/tmp/\xff".to_vec());
+    for (what, out) in [
+        ("an unknown option", Wasock::new().opt("--no-such-option").module(&module).run()),
+        ("a malformed number", Wasock::new().opt("--timeout=soon").module(&module).run()),
+        ("a malformed --addr-pool", Wasock::new().opt("--addr-pool=127.0.0.1/33").module(&module).run()),
+        ("a malformed --allow-resolve", Wasock::new().opt("--allow-resolve=*x").module(&module).run()),
+        ("a non-UTF-8 option", Wasock::new().opt(&non_utf8).module(&module).run()),
+    ] {
+        out.assert_no_host_crash();
+        assert_eq!(out.code(), Some(1), "{what} is a usage error\n{out}");
+        assert!(!out.stderr.contains("cannot load"), "{what} was taken for the module\n{out}");
+    }
+    let test = TestDir::new();
+    for (what, out) in [
+        ("a missing module", Wasock::new().module(test.path().join("none.wasm")).run()),
+        ("a --dir that cannot be opened", Wasock::new().opt("--dir=/no/such/dir").module(&module).run()),
+    ] {
+        out.assert_no_host_crash();
+        assert_eq!(out.code(), Some(255), "{what} cannot start\n{out}");
+    }
+    let help = Wasock::new().opt("--help").run();
+    assert!(help.stdout.contains("1 when the command line is wrong"), "{help}");
+}
+
 #[test]
 fn invoke_exported_function_with_i32_args() {
     let module = wat("cli_add");

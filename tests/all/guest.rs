@@ -100,6 +100,11 @@ fn run_tool(cmd: &mut Command) -> Result<(), String> {
 
 /// Configures and builds the CMake project `source` into `build` with the Debian toolchain file.
 fn cmake_build(source: &Path, build: &Path) -> Result<(), String> {
+    cmake_build_with(source, build, &[])
+}
+
+/// [`cmake_build`] with more `-D` definitions for the configure step.
+fn cmake_build_with(source: &Path, build: &Path, defines: &[String]) -> Result<(), String> {
     let _serial = CMAKE.lock().unwrap_or_else(|e| e.into_inner());
     let toolchain = repo().join("guest/c/wasi-toolchain-debian.cmake");
     run_tool(
@@ -108,7 +113,8 @@ fn cmake_build(source: &Path, build: &Path) -> Result<(), String> {
             .arg(source)
             .arg("-B")
             .arg(build)
-            .arg(format!("-DCMAKE_TOOLCHAIN_FILE={}", toolchain.display())),
+            .arg(format!("-DCMAKE_TOOLCHAIN_FILE={}", toolchain.display()))
+            .args(defines),
     )?;
     run_tool(Command::new("cmake").arg("--build").arg(build).args(["--parallel", "2"]))
 }
@@ -614,6 +620,150 @@ fn c_user_project_builds_with_the_cmake_include() {
     assert_eq!(String::from_utf8_lossy(&got), "hello from a user project\n");
 }
 
+/// The one fenced block with info string `info` whose text contains `containing`, in the
+/// section `heading` of the markdown file `file` (relative to the repository root).
+fn markdown_block(file: &str, heading: &str, info: &str, containing: &str) -> String {
+    let text = std::fs::read_to_string(repo().join(file)).unwrap_or_else(|e| panic!("read {file}: {e}"));
+    let (_, fences) = crate::docs::split_markdown(crate::docs::markdown_section(&text, heading));
+    let found: Vec<String> = fences
+        .into_iter()
+        .filter(|fence| fence.info == info && fence.body.contains(containing))
+        .map(|fence| fence.body)
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "{file}, {heading}: want one `{info}` block with {containing:?}, found {found:?}"
+    );
+    found.into_iter().next().expect("one block")
+}
+
+/// README.md's C program (`app.c`), as a user pastes it.
+fn readme_c_program() -> String {
+    markdown_block("README.md", "### In C", "c", "int main")
+}
+
+/// README.md's C program and its CMakeLists.txt, pasted into a project and built with the
+/// README's commands, then run as the README runs it: against a web server on 127.0.0.1 by
+/// address and by `localhost`, and without `--allow-resolve`, where it must say why the
+/// lookup failed (EAI_SYSTEM's reason is in errno: "Permission denied", not "System error").
+#[test]
+fn readme_c_program_builds_runs_and_reports_a_refused_lookup() {
+    let dir = TestDir::new();
+    let app = dir.subdir("app");
+    std::fs::write(app.join("app.c"), readme_c_program()).expect("write app.c");
+    let cmake_lists = markdown_block("README.md", "### In C", "cmake", "add_executable");
+    std::fs::write(app.join("CMakeLists.txt"), cmake_lists).expect("write CMakeLists.txt");
+    let build = app.join("build");
+    if let Err(err) = cmake_build_with(&app, &build, &[format!("-DWASOCK_SRC={}", repo().display())]) {
+        panic!("the README's C program does not build as the README says: {err}");
+    }
+    let wasm = build.join("app.wasm");
+
+    let servers: [(&[&str], &str); 2] = [
+        (&["--addr-pool=127.0.0.1/32"], "127.0.0.1"),
+        (&["--addr-pool=127.0.0.1/32,::1/128", "--allow-resolve=localhost"], "localhost"),
+    ];
+    for (options, host) in servers {
+        let (addr, server) = native_http_server(b"HTTP/1.0 200 OK\r\nServer: test\r\n\r\n".to_vec());
+        let mut wasock = Wasock::new();
+        for option in options {
+            wasock = wasock.opt(option);
+        }
+        let output = wasock.module(&wasm).args([host, &addr.port().to_string()]).run();
+        output.assert_success().assert_stdout("HTTP/1.0 200 OK\n");
+        let request = server.join().expect("server thread").expect("the native HTTP server");
+        assert_eq!(request, "HEAD / HTTP/1.0\r\n\r\n", "{host}");
+    }
+
+    let refused = Wasock::new().opt("--addr-pool=127.0.0.1/32").module(&wasm).args(["localhost", "9"]).run();
+    refused.assert_no_host_crash();
+    assert_eq!(refused.code(), Some(1), "a failed lookup exits with 1\n{refused}");
+    refused.assert_stdout("").assert_stderr_contains("getaddrinfo localhost: Permission denied\n");
+}
+
+/// The top-level entries of a directory, sorted.
+fn listing(dir: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot list {dir}: {e}"))
+        .map(|entry| entry.expect("directory entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Everything under `root` without following symlinks: `path/` for a directory,
+/// `path -> target` for a link, `path` for anything else; sorted.
+fn tree(root: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        assert!(found.len() < 1000, "more than 1000 entries under {}", root.display());
+        for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        {
+            let path = entry.expect("directory entry").path();
+            let name = path.strip_prefix(root).expect("under root").display().to_string();
+            let kind = std::fs::symlink_metadata(&path).expect("lstat").file_type();
+            if kind.is_symlink() {
+                let target = std::fs::read_link(&path).expect("readlink");
+                found.push(format!("{name} -> {}", target.display()));
+            } else if kind.is_dir() {
+                found.push(format!("{name}/"));
+                pending.push(path);
+            } else {
+                found.push(name);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// guest/c/README.md's by-hand build, run twice as pasted (from a directory whose `guest` is
+/// this repository's): the sysroot is exactly two links, nothing is written through them into
+/// wasi-libc's directories (the old `ln -s` recipe put a link inside /usr/include/wasm32-wasi
+/// the second time), and the README's C program builds with it.
+#[test]
+fn c_by_hand_recipe_runs_twice_and_writes_nothing_into_wasi_libc() {
+    let recipe = markdown_block("guest/c/README.md", "## Using it", "sh", "--sysroot=");
+    // Checked before running: a recipe with `ln` run twice as root would change the system.
+    assert!(
+        !recipe.split_whitespace().any(|word| word == "ln")
+            && recipe.contains("guest/c/make-sysroot.sh sysroot"),
+        "the by-hand recipe should make its sysroot with guest/c/make-sysroot.sh, not ln:\n{recipe}"
+    );
+    let dir = TestDir::new();
+    std::os::unix::fs::symlink(repo().join("guest"), dir.path().join("guest")).expect("link guest/");
+    std::fs::write(dir.path().join("app.c"), readme_c_program()).expect("write app.c");
+    let wasi_libc = ["/usr/include/wasm32-wasi", "/usr/lib/wasm32-wasi"];
+    let before: Vec<Vec<String>> = wasi_libc.iter().map(|d| listing(d)).collect();
+    for _ in 0..2 {
+        let _serial = CMAKE.lock().unwrap_or_else(|e| e.into_inner());
+        run_tool(Command::new("sh").arg("-ec").arg(&recipe).current_dir(dir.path()))
+            .unwrap_or_else(|err| panic!("the by-hand recipe failed: {err}"));
+    }
+    let after: Vec<Vec<String>> = wasi_libc.iter().map(|d| listing(d)).collect();
+    assert_eq!(before, after, "the recipe changed {wasi_libc:?}");
+    assert_eq!(
+        tree(&dir.path().join("sysroot")),
+        ["include -> /usr/include/wasm32-wasi", "lib/", "lib/wasm32-wasi -> /usr/lib/wasm32-wasi"]
+    );
+    let imports = assert_only_preview1_functions(&dir.path().join("app.wasm"));
+    assert!(imports.contains(&"func wasi_snapshot_preview1.sock_connect".to_string()), "{imports:?}");
+
+    // A DIR/include that is a real directory is reported, not written into.
+    let taken = dir.subdir("taken");
+    std::fs::create_dir(taken.join("include")).expect("mkdir taken/include");
+    let output = Command::new("sh")
+        .arg(repo().join("guest/c/make-sysroot.sh"))
+        .arg(&taken)
+        .output()
+        .expect("run make-sysroot.sh");
+    assert!(!output.status.success(), "make-sysroot.sh accepted a directory at DIR/include");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("is not a symlink"), "{output:?}");
+    assert_eq!(tree(&taken.join("include")), Vec::<String>::new(), "it wrote into DIR/include");
+}
+
 // ---------------------------------------------------------------------------------------------
 // C examples
 
@@ -768,7 +918,8 @@ fn c_ipv6_outside_the_pool_is_denied() {
 
 #[test]
 fn c_sockopts() {
-    assert_all_checks_pass(&Wasock::new().module(c_example("sockopts")).run());
+    // It sets SO_REUSEPORT, which needs --allow-port-sharing (refused otherwise: hostile.rs).
+    assert_all_checks_pass(&Wasock::new().opt("--allow-port-sharing").module(c_example("sockopts")).run());
 }
 
 #[test]
@@ -931,20 +1082,28 @@ fn native_multicast_works() -> Result<(), String> {
 #[test]
 fn c_multicast() {
     let output = Wasock::new().opt("--addr-pool=239.255.0.0/16").module(c_example("multicast")).run();
+    let received = [
+        "bound to 239.255.0.1:{}",
+        "joined 239.255.0.1",
+        "sent 12 bytes to 239.255.0.1:{}",
+        "received 12 bytes from {*}: hello, group",
+        "left 239.255.0.1",
+        "multicast ok",
+    ];
     match native_multicast_works() {
         Ok(()) => {
+            // SO_REUSEADDR on UDP needs --allow-port-sharing: without it the example goes on
+            // alone on the port.
             output.assert_success();
-            assert_stdout_lines(
-                &output,
-                &[
-                    "bound to 239.255.0.1:{}",
-                    "joined 239.255.0.1",
-                    "sent 12 bytes to 239.255.0.1:{}",
-                    "received 12 bytes from {*}: hello, group",
-                    "left 239.255.0.1",
-                    "multicast ok",
-                ],
-            );
+            let refused = "note: SO_REUSEADDR refused (Permission denied); receiving alone on the port";
+            assert_stdout_lines(&output, &[&[refused][..], &received[..]].concat());
+            let shared = Wasock::new()
+                .opt("--addr-pool=239.255.0.0/16")
+                .opt("--allow-port-sharing")
+                .module(c_example("multicast"))
+                .run();
+            shared.assert_success();
+            assert_stdout_lines(&shared, &received);
         }
         Err(why) => {
             output.assert_no_host_crash();

@@ -5,9 +5,11 @@
 //! - `p1`: WASI preview 1 behaviour seen by guests (args, env, exit, stdio, files, dirs,
 //!   timestamps, clocks, random, poll, sandboxing, wild pointers).
 //! - `cli`: the command line itself (errors, --version, -f, missing imports, --timeout, traps).
+//! - `docs`: the documentation's links, paths and spec references, and the README's embedding program.
 //! - `sock`: WAMR's socket extension through raw imports, and the capability policy.
 //! - `guest`: the guest libraries (C with CMake, Rust wasock-net) and their examples.
 //! - `threads`: wasi-threads guests.
+//! - `hostile`: a hostile guest against the network policy and the limits (issue 10).
 //! - `faults`: resets, half-closes, refusals, timeouts, full buffers, fd exhaustion, limits.
 //! - `soak`: many connections through a wasm echo server, every byte checked.
 //! - `util`: building guests and running the CLI with a time limit.
@@ -15,8 +17,10 @@
 //! `every_program_has_a_test` fails when a file in tests/programs is not used by any test.
 
 mod cli;
+mod docs;
 mod faults;
 mod guest;
+mod hostile;
 mod p1;
 mod soak;
 mod sock;

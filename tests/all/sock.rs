@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use crate::util::{Output, Running, c};
 
 /// WASI errno values.
-const EACCES: i32 = 2;
+pub(crate) const EACCES: i32 = 2;
 const EAGAIN: i32 = 6;
 const EBADF: i32 = 8;
 const ECONNRESET: i32 = 15;
@@ -118,7 +118,7 @@ fn wasi_addr_hex(addr: SocketAddr) -> String {
 
 /// The errno a guest printed as `key=N`.
 #[track_caller]
-fn errno(out: &Output, key: &str) -> i32 {
+pub(crate) fn errno(out: &Output, key: &str) -> i32 {
     let value = out.value(key);
     value.parse().unwrap_or_else(|_| panic!("{key}={value} is not an errno\n{out}"))
 }
@@ -132,7 +132,7 @@ fn guest_addr(out: &Output, key: &str) -> SocketAddr {
 
 /// Checks many `key=value` lines at once and reports every mismatch.
 #[track_caller]
-fn assert_values(out: &Output, expected: &[(&str, &str)]) {
+pub(crate) fn assert_values(out: &Output, expected: &[(&str, &str)]) {
     let mut wrong = Vec::new();
     for (key, want) in expected {
         let prefix = format!("{key}=");
@@ -195,7 +195,7 @@ fn with_timeouts(stream: TcpStream) -> Result<TcpStream, String> {
 }
 
 /// Accepts one connection within `limit`.
-fn accept_within(listener: &TcpListener, limit: Duration) -> Result<TcpStream, String> {
+pub(crate) fn accept_within(listener: &TcpListener, limit: Duration) -> Result<TcpStream, String> {
     listener.set_nonblocking(true).map_err(|e| format!("set_nonblocking: {e}"))?;
     let deadline = Instant::now() + limit;
     loop {
@@ -482,7 +482,8 @@ fn udp_guest_datagrams_carry_its_port_and_replies_show_the_native_source() {
 
 #[test]
 fn options_round_trip_and_getters_write_exact_widths() {
-    let out = c("sock_opts").cmd().arg("options").run();
+    // SO_REUSEPORT needs --allow-port-sharing (tests/all/hostile.rs shows the refusal).
+    let out = c("sock_opts").cmd().opt("--allow-port-sharing").arg("options").run();
     out.assert_success();
     // Each getter wrote into 12 bytes of 0xEE: booleans and TTLs 1 byte, sizes and seconds 4,
     // timeouts 8 (u64 microseconds).
@@ -617,7 +618,7 @@ fn out_of_bounds_out_pointers_trap_without_crashing_the_host() {
 // Policy: --addr-pool and --allow-resolve
 
 /// A native TCP listener and UDP socket on `ip`, on the same port.
-fn tcp_and_udp_on_one_port(ip: IpAddr) -> (TcpListener, UdpSocket) {
+pub(crate) fn tcp_and_udp_on_one_port(ip: IpAddr) -> (TcpListener, UdpSocket) {
     for _ in 0..50 {
         let listener = TcpListener::bind((ip, 0)).unwrap_or_else(|e| panic!("bind a listener on {ip}: {e}"));
         let port = listener.local_addr().expect("local_addr").port();
@@ -630,7 +631,7 @@ fn tcp_and_udp_on_one_port(ip: IpAddr) -> (TcpListener, UdpSocket) {
 
 /// Neither a connection nor a datagram reached the native sockets.
 #[track_caller]
-fn assert_nothing_arrived(listener: &TcpListener, udp: &UdpSocket, out: &Output) {
+pub(crate) fn assert_nothing_arrived(listener: &TcpListener, udp: &UdpSocket, out: &Output) {
     listener.set_nonblocking(true).expect("set_nonblocking");
     match retry(|| listener.accept()) {
         Err(e) if e.kind() == ErrorKind::WouldBlock => {}
@@ -777,7 +778,7 @@ fn malformed_addr_pool_entries_stop_before_the_guest_starts() {
     ] {
         let out = c("sock_policy").cmd().opt(flag).args(["try", "127.0.0.1", "9"]).run();
         out.assert_no_host_crash();
-        assert_eq!(out.code(), Some(255), "{flag}: exit status\n{out}");
+        assert_eq!(out.code(), Some(1), "{flag}: a malformed entry is a usage error\n{out}");
         assert_eq!(out.stdout, "", "{flag}: the guest ran\n{out}");
         assert_quoted(&out, entry);
     }
@@ -793,7 +794,7 @@ fn bad_allow_resolve_patterns_stop_before_the_guest_starts() {
         let flag = format!("--allow-resolve={pattern}");
         let out = c("sock_policy").cmd().opt(&flag).args(["resolve", "localhost", "", "4", "1"]).run();
         out.assert_no_host_crash();
-        assert_eq!(out.code(), Some(255), "{flag}: exit status\n{out}");
+        assert_eq!(out.code(), Some(1), "{flag}: a malformed entry is a usage error\n{out}");
         assert_eq!(out.stdout, "", "{flag}: the guest ran\n{out}");
         assert_quoted(&out, pattern);
     }

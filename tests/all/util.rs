@@ -365,6 +365,8 @@ pub struct Wasock {
     input: Input,
     cwd: Option<PathBuf>,
     env: Vec<(OsString, OsString)>,
+    /// A command that runs wasock, e.g. `unshare -n` for a private network namespace.
+    wrapper: Vec<OsString>,
 }
 
 impl Wasock {
@@ -376,6 +378,26 @@ impl Wasock {
             input: Input::Null,
             cwd: None,
             env: Vec::new(),
+            wrapper: Vec::new(),
+        }
+    }
+
+    /// Runs wasock through `command` (e.g. `["unshare", "-n"]`), which gets wasock's path
+    /// and arguments after its own.
+    pub fn wrapped_in(mut self, command: &[&str]) -> Wasock {
+        self.wrapper = command.iter().map(OsString::from).collect();
+        self
+    }
+
+    /// The process to start: wasock itself, or its wrapper.
+    fn command(&self) -> Command {
+        match self.wrapper.split_first() {
+            None => Command::new(env!("CARGO_BIN_EXE_wasock")),
+            Some((program, args)) => {
+                let mut cmd = Command::new(program);
+                cmd.args(args).arg(env!("CARGO_BIN_EXE_wasock"));
+                cmd
+            }
         }
     }
 
@@ -441,7 +463,7 @@ impl Wasock {
     /// Runs the CLI, killing it after RUN_LIMIT.
     pub fn run(self) -> Output {
         let argv = self.argv();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_wasock"));
+        let mut cmd = self.command();
         cmd.args(&argv).stdout(Stdio::piped()).stderr(Stdio::piped());
         cmd.stdin(match self.input {
             Input::Null => Stdio::null(),
@@ -505,7 +527,7 @@ impl Wasock {
     /// [`Running::finish`] or [`Running::kill`]; dropping it kills it.
     pub fn spawn(self) -> Running {
         let argv = self.argv();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_wasock"));
+        let mut cmd = self.command();
         cmd.args(&argv).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
         if let Some(cwd) = &self.cwd {
             cmd.current_dir(cwd);

@@ -148,6 +148,13 @@ impl CtxBuilder {
         Ok(self)
     }
 
+    /// Lets the guest share ports with the host's sockets (SO_REUSEPORT, and SO_REUSEADDR on
+    /// UDP), which lets it take part of a host service's traffic. Off by default.
+    pub fn allow_port_sharing(&mut self, on: bool) -> &mut Self {
+        self.policy.allow_port_sharing = on;
+        self
+    }
+
     /// Caps the number of open fds (EMFILE past it).
     pub fn max_fds(&mut self, max: u32) -> &mut Self {
         self.max_fds = max;

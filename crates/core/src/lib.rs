@@ -20,6 +20,7 @@
 pub mod abi;
 pub mod ctx;
 pub mod errno;
+pub mod escape;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 mod imports;

@@ -146,7 +146,7 @@ impl FdTable {
 
     /// Inserts at the lowest free number. EMFILE when the table is full.
     pub fn push(&mut self, d: Descriptor) -> Result<u32, Errno> {
-        if self.entries.len() >= self.max as usize {
+        if self.is_full() {
             return Err(Errno::Mfile);
         }
         let fd = match self.free.pop_first() {
@@ -182,6 +182,11 @@ impl FdTable {
             self.entries.insert(to, d);
         }
         Ok(())
+    }
+
+    /// Whether the table holds its maximum: the next push is EMFILE.
+    pub fn is_full(&self) -> bool {
+        self.entries.len() >= self.max as usize
     }
 
     /// Number of open fds.

@@ -7,14 +7,14 @@
 use std::sync::Arc;
 
 use wasmtime::{Caller, Extern, FuncType, Linker, Memory, Module, SharedMemory, Store};
-use wasock_core::{Ctx, Error as CoreError, GuestMemory};
+use wasock_core::{Ctx, Error as CoreError, GuestMemory, escape};
 
 /// The data of every store: the instance's shared context and its memory, once known.
 /// Every thread of an instance has its own store, and all of them share one `Ctx`.
 pub struct Host {
     pub(crate) cx: Arc<Ctx>,
     pub(crate) memory: Option<GuestMemoryHandle>,
-    pub(crate) limits: wasmtime::StoreLimits,
+    pub(crate) limits: crate::limits::Limiter,
 }
 
 /// Where a store's linear memory is.
@@ -172,10 +172,11 @@ pub fn stub_unlinked(
             Some(_) => continue,
             None => "wasock does not provide it".to_string(),
         };
-        let name = format!("{}::{}", import.module(), import.name());
+        // Import names are the guest's text: escaped wherever they are shown.
+        let name = format!("{}::{}", escape::guest_text(import.module()), escape::guest_text(import.name()));
         let message = format!("called unlinked import function {name}: {reason}");
         linker.func_new(import.module(), import.name(), want, move |_, _, _| {
-            Err(wasmtime::Error::msg(message.clone()))
+            Err(wasmtime::Error::new(wasock_core::Trap(message.clone())))
         })?;
         unlinked.push(Unlinked { name, reason });
     }

@@ -52,6 +52,12 @@ pub const FLAGS: &[FlagDef] = &[
         help: "A name the guest may resolve: an exact name, *.suffix or *. Repeatable;\nnothing is allowed by default (numeric addresses too must be allowed).",
     },
     FlagDef {
+        long: "allow-port-sharing",
+        short: None,
+        value: None,
+        help: "Let the guest share ports with other sockets of the host: SO_REUSEPORT, and\nSO_REUSEADDR on UDP sockets. Off by default (EACCES), because the kernel then\nhands part of a host service's connections or datagrams to the guest.",
+    },
+    FlagDef {
         long: "function",
         short: Some('f'),
         value: Some("NAME"),
@@ -79,7 +85,13 @@ pub const FLAGS: &[FlagDef] = &[
         long: "max-memory",
         short: None,
         value: Some("BYTES"),
-        help: "The most a linear memory may grow to (default: wasm32's 4 GiB); memory.grow\nfails past it.",
+        help: "The most linear memory the instance may hold in all: every memory of every\nthread together (default 4 GiB); memory.grow fails past it.",
+    },
+    FlagDef {
+        long: "max-table-elements",
+        short: None,
+        value: Some("N"),
+        help: "The most table elements (function references) the instance, and each of\nits threads, may hold in all its tables (default 1000000); table.grow fails\npast it.",
     },
     FlagDef {
         long: "stack-size",
@@ -145,6 +157,10 @@ pub struct LowArgs {
     pub max_fds: Option<u32>,
     /// `--max-memory` in bytes.
     pub max_memory: Option<usize>,
+    /// `--max-table-elements`.
+    pub max_table_elements: Option<usize>,
+    /// `--allow-port-sharing`.
+    pub allow_port_sharing: bool,
     /// `--trace`, `-v`, `-v=N` with N >= 3.
     pub trace: bool,
     /// What to do.
@@ -178,9 +194,16 @@ impl LowArgs {
         let mut low = LowArgs::default();
         let mut it = args.into_iter();
         while let Some(arg) = it.next() {
-            let Some(text) = arg.to_str().filter(|t| t.starts_with('-') && t.len() > 1) else {
+            let bytes = arg.as_encoded_bytes();
+            if !(bytes.starts_with(b"-") && bytes.len() > 1) {
                 low.mode = Mode::Run { module: arg, args: it.collect() };
                 return Ok(low);
+            }
+            let Some(text) = arg.to_str() else {
+                return Err(UsageError(format!(
+                    "option {} is not valid UTF-8; wasock's option values are text",
+                    arg.to_string_lossy()
+                )));
             };
             let (name, inline) = match text.split_once('=') {
                 Some((n, v)) => (n, Some(v.to_string())),
@@ -208,10 +231,15 @@ impl LowArgs {
                 (None, None) => String::new(),
                 (None, Some(_)) => return Err(UsageError(format!("{name} takes no value"))),
                 (Some(_), Some(v)) => v,
-                (Some(placeholder), None) => it
-                    .next()
-                    .and_then(|v| v.into_string().ok())
-                    .ok_or_else(|| UsageError(format!("{name} needs a value: {name}={placeholder}")))?,
+                (Some(placeholder), None) => match it.next() {
+                    None => return Err(UsageError(format!("{name} needs a value: {name}={placeholder}"))),
+                    Some(v) => v.into_string().map_err(|v| {
+                        UsageError(format!(
+                            "{name} {}: the value is not valid UTF-8; wasock's option values are text",
+                            v.to_string_lossy()
+                        ))
+                    })?,
+                },
             };
             if def.value.is_some() && value.is_empty() {
                 return Err(UsageError(format!(
@@ -271,6 +299,8 @@ impl LowArgs {
                     Some(u32::try_from(n).map_err(|_| UsageError(format!("--max-fds={n} is too large")))?);
             }
             "max-memory" => self.max_memory = Some(number("max-memory")? as usize),
+            "max-table-elements" => self.max_table_elements = Some(number("max-table-elements")? as usize),
+            "allow-port-sharing" => self.allow_port_sharing = true,
             "interp" => {}
             "version" => self.mode = Mode::Version,
             "help" => self.mode = Mode::Help,
@@ -279,6 +309,9 @@ impl LowArgs {
         Ok(())
     }
 }
+
+/// iwasm's rule for the exit status, which wasock follows.
+pub const EXIT_STATUS_HELP: &str = "\nExit status: the guest's own (its proc_exit code, or 0 when _start returns);\n1 when the command line is wrong (an unknown option, a missing or malformed\nvalue, a malformed --addr-pool or --allow-resolve entry), when the guest traps,\nor when it runs past --timeout; 255 when the module cannot be loaded or started\n(unreadable or invalid module, a --dir that cannot be opened, a failed\ninstantiation).\n";
 
 /// The text of `--help`, generated from [`FLAGS`].
 pub fn help() -> String {
@@ -301,7 +334,7 @@ pub fn help() -> String {
             let _ = writeln!(out, "        {line}");
         }
     }
-    out.push_str("\nExit status: the guest's; 1 for a trap, a timeout or a usage error; 255 when the module\ncannot be loaded or the options are invalid.\n");
+    out.push_str(EXIT_STATUS_HELP);
     out
 }
 
@@ -357,6 +390,30 @@ mod tests {
         assert!(parse(&["--dir"]).is_err());
         assert!(parse(&[]).unwrap_err().0.contains("no module"));
         assert!(parse(&["--version=1"]).is_err());
+    }
+
+    #[test]
+    fn non_utf8_option_values_are_usage_errors_not_modules() {
+        use std::os::unix::ffi::OsStringExt;
+        let bad = OsString::from_vec(b"--dir=/tmp/\xff".to_vec());
+        let e = LowArgs::parse([bad, "m.wasm".into()]).unwrap_err();
+        assert!(e.0.contains("not valid UTF-8") && e.0.contains("--dir="), "{}", e.0);
+        let value = OsString::from_vec(b"/tmp/\xff".to_vec());
+        let e = LowArgs::parse(["--dir".into(), value, "m.wasm".into()]).unwrap_err();
+        assert!(e.0.contains("not valid UTF-8") && e.0.contains("--dir"), "{}", e.0);
+        // A module path need not be UTF-8, nor its arguments.
+        let module = OsString::from_vec(b"m\xff.wasm".to_vec());
+        let low = LowArgs::parse([module.clone(), OsString::from_vec(b"-\xff".to_vec())]).unwrap();
+        assert!(matches!(low.mode, Mode::Run { module: m, .. } if m == module));
+    }
+
+    #[test]
+    fn limits_and_switches() {
+        let low = parse(&["--max-table-elements=5000", "--allow-port-sharing", "m.wasm"]).unwrap();
+        assert_eq!(low.max_table_elements, Some(5000));
+        assert!(low.allow_port_sharing);
+        assert!(parse(&["--allow-port-sharing=yes", "m.wasm"]).is_err());
+        assert!(parse(&["--max-table-elements=many", "m.wasm"]).is_err());
     }
 
     #[test]

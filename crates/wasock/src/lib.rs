@@ -19,10 +19,12 @@
 #![deny(missing_docs)]
 
 mod bind;
+mod limits;
 mod run;
 mod threads;
 
 pub use bind::{MODULES, Unlinked};
+pub use limits::DEFAULT_MAX_TABLE_ELEMENTS;
 pub use run::{DEFAULT_MAX_THREADS, Error, Runtime, RuntimeConfig, format_val};
 pub use wasmtime::Val;
 pub use wasock_core::policy::{AddrPool, Cidr, Policy, PolicyError, ResolveAllowList, ResolvePattern};

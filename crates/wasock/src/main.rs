@@ -9,7 +9,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use flags::{LowArgs, Mode};
-use wasock::{CtxBuilder, Error, Runtime, RuntimeConfig};
+use wasock::{AddrPool, CtxBuilder, Error, Runtime, RuntimeConfig};
+
+// The exit status rule (iwasm's) is stated in `flags::EXIT_STATUS_HELP`.
 
 /// iwasm's exit status for a usage error, a trap or a timeout.
 const EXIT_FAILURE: u8 = 1;
@@ -99,18 +101,27 @@ fn try_run(low: &LowArgs, module: &OsString, args: &[OsString]) -> Result<i32, F
         cx.preopen_dir(host, guest.as_str())
             .map_err(|e| cannot_start(format!("--map-dir={guest}::{host}: {e}")))?;
     }
+    // A malformed entry is a usage error (exit 1), as any malformed option value is.
+    let usage = |m: String| Failure(EXIT_FAILURE, m);
     for list in &low.addr_pools {
-        cx.addr_pool(list).map_err(|e| cannot_start(format!("--addr-pool={list}: {e}")))?;
+        for cidr in AddrPool::parse_list(list).map_err(|e| usage(format!("--addr-pool={list}: {e}")))? {
+            if let Some(warning) = cidr.wamr_warning() {
+                eprintln!("wasock: warning: {warning}");
+            }
+        }
+        cx.addr_pool(list).map_err(|e| usage(format!("--addr-pool={list}: {e}")))?;
     }
     for pattern in &low.allow_resolves {
-        cx.allow_resolve(pattern).map_err(|e| cannot_start(format!("--allow-resolve={pattern}: {e}")))?;
+        cx.allow_resolve(pattern).map_err(|e| usage(format!("--allow-resolve={pattern}: {e}")))?;
     }
+    cx.allow_port_sharing(low.allow_port_sharing);
     let config = RuntimeConfig {
         timeout: low.timeout_ms.map(Duration::from_millis),
         max_wasm_stack: low.stack_size.map(|s| s.max(MIN_WASM_STACK)),
         max_threads: low.max_threads.unwrap_or(wasock::DEFAULT_MAX_THREADS),
         cache_dir: if low.no_cache { None } else { default_cache_dir() },
         max_memory: low.max_memory,
+        max_table_elements: low.max_table_elements.unwrap_or(wasock::DEFAULT_MAX_TABLE_ELEMENTS),
     };
     let runtime = Runtime::new(&config).map_err(|e| cannot_start(e.to_string()))?;
     let module = runtime.load_file(Path::new(module)).map_err(|e| cannot_start(e.to_string()))?;

@@ -7,9 +7,10 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use wasmtime::{Config, Engine, Linker, Module, Store, Val, ValType};
-use wasock_core::{Ctx, Exit, Trap};
+use wasock_core::{Ctx, Exit, Trap, escape};
 
 use crate::bind::{self, GuestMemoryHandle, Host, Unlinked, stop_error};
+use crate::limits::{Budget, DEFAULT_MAX_TABLE_ELEMENTS, Limiter};
 use crate::threads;
 
 /// Engine settings.
@@ -26,10 +27,18 @@ pub struct RuntimeConfig {
     /// keys each entry by the module's bytes, the engine's version and its settings, so a
     /// changed module or engine never loads stale code. `None`: compile every time.
     pub cache_dir: Option<PathBuf>,
-    /// The most bytes one linear memory may grow to (`memory.grow` fails past it, as when
-    /// the host is out of memory). `None`: wasm32's own 4 GiB.
+    /// The most bytes of linear memory the instance may hold in all, every memory of every
+    /// thread counted (`memory.grow` fails past it, as when the host is out of memory; a
+    /// module whose initial memories exceed it cannot start). `None`: 4 GiB, wasm32's
+    /// address space.
     pub max_memory: Option<usize>,
+    /// The most table elements one store (the instance, or one of its threads) may hold in
+    /// all its tables (`table.grow` fails past it). Default [`DEFAULT_MAX_TABLE_ELEMENTS`].
+    pub max_table_elements: usize,
 }
+
+/// The memory cap when none is given: wasm32's whole address space.
+const DEFAULT_MAX_MEMORY: usize = 4 << 30;
 
 /// Threads a guest may spawn by default: enough for a thread-per-connection server with
 /// dozens of clients, few enough to bound what a guest can take.
@@ -43,6 +52,7 @@ impl Default for RuntimeConfig {
             max_threads: DEFAULT_MAX_THREADS,
             cache_dir: None,
             max_memory: None,
+            max_table_elements: DEFAULT_MAX_TABLE_ELEMENTS,
         }
     }
 }
@@ -70,8 +80,11 @@ pub enum Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Load { path, reason } => write!(f, "cannot load {}: {reason}", path.display()),
-            Error::Instantiate(m) => write!(f, "cannot start the module: {m}"),
+            // wasmtime's one-line messages may quote names from the module: escaped.
+            Error::Load { path, reason } => {
+                write!(f, "cannot load {}: {}", path.display(), escape::guest_text(reason))
+            }
+            Error::Instantiate(m) => write!(f, "cannot start the module: {}", escape::guest_text(m)),
             Error::Trap(m) => write!(f, "the guest trapped: {m}"),
             Error::Timeout(t) => {
                 write!(f, "the guest was stopped after the --timeout of {} ms", t.as_millis())
@@ -143,7 +156,7 @@ impl Runtime {
     /// The function imports of `module` that wasock does not provide (they trap if called).
     pub fn unlinked_imports(&self, module: &Module) -> Vec<Unlinked> {
         let Ok(cx) = wasock_core::CtxBuilder::new().build() else { return Vec::new() };
-        let mut store = new_store(&self.engine, &Arc::new(cx), None, None);
+        let mut store = new_store(&self.engine, &Arc::new(cx), None, &self.budget());
         let mut linker = self.linker.clone();
         bind::stub_unlinked(&mut linker, &mut store, module).unwrap_or_default()
     }
@@ -166,14 +179,19 @@ impl Runtime {
         }
     }
 
+    /// A fresh budget for one instance.
+    fn budget(&self) -> Arc<Budget> {
+        Budget::new(self.config.max_memory.unwrap_or(DEFAULT_MAX_MEMORY), self.config.max_table_elements)
+    }
+
     fn execute(&self, module: &Module, cx: Ctx, call: Option<(&str, &[String])>) -> Result<Ended, Error> {
         let setup = |e: wasmtime::Error| Error::Instantiate(format!("{e:#}"));
         let cx = Arc::new(cx);
         let mut linker = self.linker.clone();
-        let shared =
-            threads::shared_memory_import(&self.engine, module, self.config.max_memory).map_err(setup)?;
+        let budget = self.budget();
+        let shared = threads::shared_memory_import(&self.engine, module, &budget).map_err(setup)?;
         let memory = shared.as_ref().map(|(_, _, m)| GuestMemoryHandle::Shared(m.clone()));
-        let mut store = new_store(&self.engine, &cx, memory.clone(), self.config.max_memory);
+        let mut store = new_store(&self.engine, &cx, memory.clone(), &budget);
         if let Some((module_name, name, mem)) = &shared {
             linker.define(&store, module_name, name, mem.clone()).map_err(setup)?;
         }
@@ -184,6 +202,7 @@ impl Runtime {
                     &self.engine,
                     &cx,
                     mem.clone(),
+                    &budget,
                     self.config.max_threads,
                 )
                 .map_err(setup)?,
@@ -219,13 +238,17 @@ impl Runtime {
             }
             _ => e,
         });
+        if timed_out {
+            // Whatever the guest did after the watchdog fired (returned, exited 0), the run
+            // hit its --timeout.
+            return Err(Error::Timeout(self.config.timeout.unwrap_or_default()));
+        }
         match result {
             Ok(ended) => Ok(ended),
             Err(e) => match e.downcast_ref::<Exit>() {
                 Some(exit) => Ok(Ended::Exit(exit.0)),
                 None if e.is::<CannotStart>() => Err(Error::Instantiate(e.to_string())),
                 None if e.is::<BadArguments>() => Err(Error::BadArguments(e.to_string())),
-                None if timed_out => Err(Error::Timeout(self.config.timeout.unwrap_or_default())),
                 None => Err(Error::Trap(describe_trap(&e))),
             },
         }
@@ -299,13 +322,32 @@ macro_rules! message_display {
 }
 message_display!(CannotStart, BadArguments);
 
-fn describe_trap(e: &wasmtime::Error) -> String {
-    match (e.downcast_ref::<Trap>(), e.downcast_ref::<wasmtime::WasmBacktrace>()) {
-        // A host function's trap: its message, then where the guest was.
-        (Some(t), Some(bt)) => format!("{t}\n{bt}"),
-        (Some(t), None) => t.to_string(),
-        _ => format!("{e:?}"),
+/// The trap's message, then where the guest was. Module and function names come from the
+/// guest's binary, so a backtrace whose names are not plain text is written with them
+/// escaped, one frame a line, instead of wasmtime's (demangling) rendering.
+pub(crate) fn describe_trap(e: &wasmtime::Error) -> String {
+    let message = match (e.downcast_ref::<Trap>(), e.downcast_ref::<wasmtime::Trap>()) {
+        // wasock's own message: guest text in it was escaped where it was written.
+        (Some(t), _) => t.to_string(),
+        (None, Some(code)) => code.to_string(),
+        (None, None) => escape::guest_text(e.root_cause().to_string()),
+    };
+    let Some(bt) = e.downcast_ref::<wasmtime::WasmBacktrace>() else { return message };
+    let plain = |name: Option<&str>| name.is_none_or(|n| escape::guest_text(n) == n);
+    if bt.frames().iter().all(|f| plain(f.func_name()) && plain(f.module().name())) {
+        return format!("{message}\n{bt}");
     }
+    let mut out = format!("{message}\nerror while executing at wasm backtrace:");
+    for (i, frame) in bt.frames().iter().enumerate() {
+        let offset = frame.module_offset().map(|o| format!("{o:#8x} - ")).unwrap_or_default();
+        let module = escape::guest_text(frame.module().name().unwrap_or("<unknown>"));
+        let func = match frame.func_name() {
+            Some(name) => escape::guest_text(name),
+            None => format!("<wasm function {}>", frame.func_index()),
+        };
+        out.push_str(&format!("\n  {i:>3}: {offset}{module}!{func}"));
+    }
+    out
 }
 
 /// Parses one `-f` argument for a parameter of type `ty`.
@@ -386,13 +428,10 @@ pub(crate) fn new_store(
     engine: &Engine,
     cx: &Arc<Ctx>,
     memory: Option<GuestMemoryHandle>,
-    max_memory: Option<usize>,
+    budget: &Arc<Budget>,
 ) -> Store<Host> {
-    let mut limits = wasmtime::StoreLimitsBuilder::new();
-    if let Some(max) = max_memory {
-        limits = limits.memory_size(max);
-    }
-    let mut store = Store::new(engine, Host { cx: cx.clone(), memory, limits: limits.build() });
+    let limits = Limiter::new(budget.clone());
+    let mut store = Store::new(engine, Host { cx: cx.clone(), memory, limits });
     store.limiter(|host| &mut host.limits);
     store.set_epoch_deadline(1);
     let watched = cx.clone();
@@ -450,5 +489,45 @@ fn run_beside(
         if let Err(reason) = cx.interrupt.check() {
             return finished.recv_timeout(MAIN_THREAD_GRACE).unwrap_or_else(|_| Err(stop_error(reason)));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A module that makes a host call the watchdog cannot cut short, then returns or exits 0.
+    fn after_a_slow_host_call(runtime: &mut Runtime, then: &str) -> Module {
+        runtime
+            .linker
+            .func_wrap("test", "sleep_uninterruptibly", || std::thread::sleep(Duration::from_millis(300)))
+            .expect("define the test import");
+        let wat = format!(
+            r#"(module
+                (import "test" "sleep_uninterruptibly" (func $sleep))
+                (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+                (memory (export "memory") 1)
+                (func (export "_start") (call $sleep) {then}))"#
+        );
+        Module::new(&runtime.engine, wat).expect("compile the test module")
+    }
+
+    #[test]
+    fn a_run_that_hit_its_timeout_fails_whatever_the_guest_does_next() {
+        let config = RuntimeConfig { timeout: Some(Duration::from_millis(50)), ..RuntimeConfig::default() };
+        for then in ["(call $exit (i32.const 0))", ""] {
+            let mut runtime = Runtime::new(&config).expect("runtime");
+            let module = after_a_slow_host_call(&mut runtime, then);
+            let cx = wasock_core::CtxBuilder::new().build().expect("ctx");
+            match runtime.run(&module, cx) {
+                Err(Error::Timeout(t)) => assert_eq!(t, Duration::from_millis(50)),
+                other => panic!("{then:?}: expected the timeout, got {other:?}"),
+            }
+        }
+        // The control: without a timeout the same module ends with status 0.
+        let mut runtime = Runtime::new(&RuntimeConfig::default()).expect("runtime");
+        let module = after_a_slow_host_call(&mut runtime, "(call $exit (i32.const 0))");
+        let cx = wasock_core::CtxBuilder::new().build().expect("ctx");
+        assert_eq!(runtime.run(&module, cx).expect("run"), 0);
     }
 }

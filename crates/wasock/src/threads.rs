@@ -11,28 +11,37 @@ use wasmtime::{Caller, Engine, ExternType, InstancePre, Linker, MemoryType, Modu
 use wasock_core::{Ctx, Exit, Trap};
 
 use crate::bind::{GuestMemoryHandle, Host};
-use crate::run::{new_store, stop_instance};
+use crate::limits::Budget;
+use crate::run::{describe_trap, new_store, stop_instance};
 
 /// The shared memory a module imports, created for it: (module, name, memory).
 ///
-/// A shared memory grows outside any store, so `max_memory` (bytes) caps its declared
-/// maximum instead.
-pub fn shared_memory_import(
+/// A shared memory grows outside any store, where no limiter sees it, so its declared
+/// maximum is cut to what is left of the instance's memory budget and taken from the
+/// budget whole, up front.
+pub(crate) fn shared_memory_import(
     engine: &Engine,
     module: &Module,
-    max_memory: Option<usize>,
+    budget: &Budget,
 ) -> wasmtime::Result<Option<(String, String, SharedMemory)>> {
+    const PAGE: u64 = 65536;
     for import in module.imports() {
         if let ExternType::Memory(ty) = import.ty()
             && ty.is_shared()
         {
-            let ty = match (max_memory, ty.maximum()) {
-                (Some(max), Some(declared)) => {
-                    let pages = (max as u64 / 65536).max(ty.minimum());
-                    MemoryType::shared(ty.minimum() as u32, declared.min(pages) as u32)
-                }
-                _ => ty,
-            };
+            let left = budget.memory_left() as u64 / PAGE;
+            let maximum = ty.maximum().unwrap_or(left).min(left);
+            if ty.minimum() > maximum || !budget.reserve_memory((maximum * PAGE) as usize) {
+                wasmtime::bail!(
+                    "the shared memory {}::{} needs {} bytes at least, more than the {} bytes \
+                     --max-memory leaves",
+                    import.module(),
+                    import.name(),
+                    ty.minimum() * PAGE,
+                    left * PAGE
+                );
+            }
+            let ty = MemoryType::shared(ty.minimum() as u32, maximum as u32);
             let memory = SharedMemory::new(engine, ty)?;
             return Ok(Some((import.module().to_string(), import.name().to_string(), memory)));
         }
@@ -54,6 +63,8 @@ struct Inner {
     engine: Engine,
     cx: Arc<Ctx>,
     memory: SharedMemory,
+    /// The instance's memory budget: each thread's own memories draw from it too.
+    budget: Arc<Budget>,
     instance_pre: OnceLock<InstancePre<Host>>,
     stack_size: OnceLock<usize>,
     next_tid: AtomicU32,
@@ -80,12 +91,14 @@ impl Spawner {
         engine: &Engine,
         cx: &Arc<Ctx>,
         memory: SharedMemory,
+        budget: &Arc<Budget>,
         max: u32,
     ) -> wasmtime::Result<Spawner> {
         let inner = Arc::new(Inner {
             engine: engine.clone(),
             cx: cx.clone(),
             memory,
+            budget: budget.clone(),
             instance_pre: OnceLock::new(),
             stack_size: OnceLock::new(),
             next_tid: AtomicU32::new(1),
@@ -138,7 +151,9 @@ fn spawn(inner: &Arc<Inner>, start_arg: i32) -> i32 {
         if let Err(e) = result {
             let reason = match e.downcast_ref::<Exit>() {
                 Some(exit) => wasock_core::Error::Exit(*exit),
-                None => wasock_core::Error::Trap(Trap(format!("thread {tid} trapped: {e:?}"))),
+                None => {
+                    wasock_core::Error::Trap(Trap(format!("thread {tid} trapped: {}", describe_trap(&e))))
+                }
             };
             stop_instance(&inner.engine, &inner.cx, reason);
         }
@@ -151,8 +166,12 @@ fn spawn(inner: &Arc<Inner>, start_arg: i32) -> i32 {
 
 fn run_thread(inner: &Inner, tid: i32, start_arg: i32) -> wasmtime::Result<()> {
     let pre = inner.instance_pre.get().expect("checked before spawning");
-    let mut store =
-        new_store(&inner.engine, &inner.cx, Some(GuestMemoryHandle::Shared(inner.memory.clone())), None);
+    let mut store = new_store(
+        &inner.engine,
+        &inner.cx,
+        Some(GuestMemoryHandle::Shared(inner.memory.clone())),
+        &inner.budget,
+    );
     let instance = pre.instantiate(&mut store)?;
     let start = instance.get_typed_func::<(i32, i32), ()>(&mut store, "wasi_thread_start")?;
     start.call(&mut store, (tid, start_arg))

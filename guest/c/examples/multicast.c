@@ -38,9 +38,14 @@ int main(int argc, char **argv)
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
     if (fd < 0)
         die("socket");
+    // SO_REUSEADDR lets other receivers on this host share the port. wasock refuses it on
+    // UDP (EACCES) unless run with --allow-port-sharing; one receiver does not need it.
     int on = 1;
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0)
-        die("setsockopt(SO_REUSEADDR)");
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0) {
+        if (errno != EACCES)
+            die("setsockopt(SO_REUSEADDR)");
+        printf("note: SO_REUSEADDR refused (%s); receiving alone on the port\n", strerror(errno));
+    }
     if (bind(fd, (struct sockaddr *)&ss, len) != 0)
         die("bind");
     len = sizeof(ss);

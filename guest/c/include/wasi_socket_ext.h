@@ -26,7 +26,7 @@
  * The option names use Linux's numbers, as WAMR's lib-socket does, so binaries agree with it.
  *
  * This file is part of wasock. It is an independent implementation of the ABI described in
- * wasock's spec/wamr-socket-abi.md, not a copy of WAMR's header.
+ * wasock's docs/wamr-socket-abi.md, not a copy of WAMR's header.
  */
 
 #ifndef _WASI_SOCKET_EXT_H_
@@ -282,7 +282,7 @@ in_addr_t inet_addr(const char *);
 char *inet_ntoa(struct in_addr);
 
 /* ------------------------------------------------------------------------------------------
- * WAMR socket extension ABI (spec/wamr-socket-abi.md sections 2 and 3)
+ * WAMR socket extension ABI (docs/wamr-socket-abi.md sections 2 and 3)
  *
  * Every field of these structs is a number in host order (little-endian in wasm memory):
  * nothing here is in network byte order. The enums are 32-bit integers.

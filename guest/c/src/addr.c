@@ -1,7 +1,7 @@
 /* Conversions between POSIX socket addresses and the extension's __wasi_addr_t.
  *
  * sockaddr fields are in network byte order; every __wasi_addr_t field is a number in host
- * order (spec/wamr-socket-abi.md section 2.3): the IPv4 octets in reading order, the IPv6
+ * order (docs/wamr-socket-abi.md section 2.3): the IPv4 octets in reading order, the IPv6
  * groups as 16-bit values, the port as a plain number. */
 
 #include <string.h>

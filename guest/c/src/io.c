@@ -1,6 +1,6 @@
 /* Data transfer: send, recv, sendto, recvfrom, sendmsg, recvmsg.
  *
- * Host facts this code works around (spec/wamr-socket-abi.md sections 3.1 and 11):
+ * Host facts this code works around (docs/wamr-socket-abi.md sections 3.1 and 11):
  *   - sock_send/sock_recv* reject a total length of 0 with EINVAL;
  *   - WAMR ignores riflags (PEEK, WAITALL) and never writes roflags;
  *   - sock_recv_from reports `::` port 0 when the OS gives no peer address (TCP);

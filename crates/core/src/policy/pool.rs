@@ -25,6 +25,31 @@ impl Cidr {
             _ => false,
         }
     }
+
+    /// Whether WAMR reads this entry differently: an all-zero base (`0.0.0.0/N`, `::/N`)
+    /// matches every address of its family there, whatever the mask.
+    pub fn wamr_reads_as_every_address(&self) -> bool {
+        self.base.is_unspecified()
+    }
+
+    /// A start-up warning for an entry that surely means WAMR's "every address": an
+    /// all-zero base with a mask that is neither 0 (every address here too) nor the full
+    /// width (the wildcard address alone, which servers grant to bind it).
+    pub fn wamr_warning(&self) -> Option<String> {
+        let width = if self.base.is_ipv4() { 32 } else { 128 };
+        if !self.wamr_reads_as_every_address() || self.prefix == 0 || self.prefix == width {
+            return None;
+        }
+        let (every, last) = match self.base {
+            IpAddr::V4(_) => ("0.0.0.0/0", std::net::Ipv4Addr::from(u32::MAX >> self.prefix).to_string()),
+            IpAddr::V6(_) => ("::/0", std::net::Ipv6Addr::from(u128::MAX >> self.prefix).to_string()),
+        };
+        Some(format!(
+            "--addr-pool entry {self} is the network {} to {last}, not every address as WAMR reads it; \
+             write {every} to allow every address of the family, or the peer's own address",
+            self.base
+        ))
+    }
 }
 
 fn prefix_eq(a: &[u8], b: &[u8], prefix: u8) -> bool {
@@ -105,6 +130,23 @@ impl AddrPool {
     /// Whether nothing is granted.
     pub fn is_empty(&self) -> bool {
         self.grants.is_empty()
+    }
+
+    /// What to say after a denial of `ip`: the entry that would allow it and, when the pool
+    /// has an all-zero entry of the same family, how that entry differs from WAMR's reading.
+    pub fn denial_hint(&self, ip: IpAddr) -> String {
+        let ip = ip.to_canonical();
+        let width = if ip.is_ipv4() { 32 } else { 128 };
+        let mut hint = format!("allow it with --addr-pool={ip}/{width}");
+        if let Some(zero) =
+            self.grants.iter().find(|c| c.wamr_reads_as_every_address() && c.base.is_ipv4() == ip.is_ipv4())
+        {
+            let every = if ip.is_ipv4() { "0.0.0.0/0" } else { "::/0" };
+            hint.push_str(&format!(
+                "; note that {zero} grants only {zero} here, not every address as in WAMR: write {every} for that"
+            ));
+        }
+        hint
     }
 
     /// The granted networks, in the order given.
@@ -212,6 +254,23 @@ mod tests {
         assert!(!c.contains(ip("::ffff:17.0.0.1")));
         assert!(!c.contains(ip("17.0.0.1")));
         assert!(c.contains(ip("::1")));
+    }
+
+    #[test]
+    fn wamr_style_all_zero_entries_are_explained() {
+        let c: Cidr = "0.0.0.0/15".parse().unwrap();
+        let w = c.wamr_warning().expect("0.0.0.0/15 deserves a warning");
+        assert!(w.contains("0.0.0.0 to 0.1.255.255") && w.contains("0.0.0.0/0"), "{w}");
+        let c: Cidr = "::/8".parse().unwrap();
+        assert!(c.wamr_warning().unwrap().contains("::/0"));
+        for quiet in ["0.0.0.0/0", "0.0.0.0/32", "::/128", "::/0", "127.0.0.1/15"] {
+            assert_eq!(quiet.parse::<Cidr>().unwrap().wamr_warning(), None, "{quiet}");
+        }
+        let hint = pool("0.0.0.0/15").denial_hint(ip("127.0.0.1"));
+        assert!(hint.starts_with("allow it with --addr-pool=127.0.0.1/32"), "{hint}");
+        assert!(hint.contains("0.0.0.0/15") && hint.contains("0.0.0.0/0"), "{hint}");
+        assert!(!pool("::/8").denial_hint(ip("127.0.0.1")).contains("note"), "families never cross");
+        assert_eq!(pool("").denial_hint(ip("::ffff:127.0.0.2")), "allow it with --addr-pool=127.0.0.2/32");
     }
 
     #[test]

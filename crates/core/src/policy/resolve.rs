@@ -73,6 +73,15 @@ impl ResolvePattern {
     }
 }
 
+/// The name handed to the resolver for a guest's `host`: the form the allow-list judged
+/// (lower case, one trailing dot dropped). `None` for a name that still ends in a dot
+/// (`localhost..`), which names nothing. A trailing dot would make glibc skip /etc/hosts
+/// and ask DNS, so `localhost.` must be looked up as `localhost`.
+pub fn lookup_name(host: &str) -> Option<String> {
+    let name = normalize(host);
+    (!name.ends_with('.')).then_some(name)
+}
+
 /// The names a guest may resolve. Empty (the default) denies every lookup. Numeric
 /// addresses must be allowed too, as in WAMR.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -126,6 +135,15 @@ mod tests {
         // One trailing dot is still the usual absolute-name spelling.
         assert_eq!("localhost.".parse(), Ok(ResolvePattern::Exact("localhost".into())));
         assert!("*.example.com.".parse::<ResolvePattern>().unwrap().matches("a.example.com"));
+    }
+
+    #[test]
+    fn lookups_never_end_in_a_dot() {
+        assert_eq!(lookup_name("localhost.").as_deref(), Some("localhost"));
+        assert_eq!(lookup_name("LocalHost").as_deref(), Some("localhost"));
+        assert_eq!(lookup_name("127.0.0.1.").as_deref(), Some("127.0.0.1"));
+        assert_eq!(lookup_name("localhost.."), None);
+        assert_eq!(lookup_name("."), Some(String::new()));
     }
 
     #[test]

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use socket2::SockAddr;
 
 use super::abi;
-use super::{check_addr_pool, with_socket};
+use super::{check_destination, with_socket};
 use crate::abi::{rights, sockflags};
 use crate::ctx::Ctx;
 use crate::errno::{Errno, Result};
@@ -246,7 +246,7 @@ pub fn sock_send_to(
     mem.check(so_data_len, 4)?;
     let iovs = mem.iovecs(si_data, si_data_len)?;
     let dest = abi::read_addr(mem, dest_addr)?;
-    check_addr_pool(cx, "sock_send_to", "to", dest)?;
+    check_destination(cx, "sock_send_to", dest)?;
     let dest = SockAddr::from(dest);
     let sent = with_socket(cx, fd, rights::FD_WRITE, |sock| {
         mem.gather(&iovs, |bufs| send(cx, sock, bufs, Some(&dest)))

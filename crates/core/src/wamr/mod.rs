@@ -1,5 +1,5 @@
-//! WAMR's socket extension (spec/wamr-socket-abi.md §3): 52 `sock_*` imports of module
-//! `wasi_snapshot_preview1`. Four of them (`sock_accept`, `sock_recv`, `sock_send`,
+//! WAMR's socket extension (docs/wamr-socket-abi.md §3, "spec" below): 52 `sock_*` imports
+//! of module `wasi_snapshot_preview1`. Four of them (`sock_accept`, `sock_recv`, `sock_send`,
 //! `sock_shutdown`) have the names and wasm types of standard WASI preview 1 and live in
 //! [`crate::p1::sock`], serving both; the other 48 are listed by [`for_each_wamr_import!`].
 //!
@@ -118,19 +118,31 @@ pub(crate) fn with_socket<T>(
     op(descriptor.as_socket()?)
 }
 
-/// EACCES unless the address pool allows `addr`'s IP (the port is never checked, as in
-/// WAMR). `call` names the import in the trace line, `what` the use, e.g. "connect to".
-pub(crate) fn check_addr_pool(cx: &Ctx, call: &str, what: &str, addr: SocketAddr) -> Result<(), Errno> {
+/// EACCES unless the address pool allows binding `addr`'s IP (the port is never checked,
+/// as in WAMR). `call` names the import in the trace line.
+pub(crate) fn check_bind(cx: &Ctx, call: &str, addr: SocketAddr) -> Result<(), Errno> {
     if cx.policy.addr_pool.allows(addr.ip()) {
         return Ok(());
     }
     if cx.tracing() {
-        // A mapped address is judged as IPv4, so suggest the IPv4 grant for it.
-        let ip = addr.ip().to_canonical();
-        let width = if ip.is_ipv4() { 32 } else { 128 };
-        cx.trace(format_args!(
-            "denied: {call} {what} {addr} is outside the address pool (allow it with --addr-pool={ip}/{width})"
-        ));
+        let hint = cx.policy.addr_pool.denial_hint(addr.ip());
+        cx.trace(format_args!("denied: {call} on {addr} is outside the address pool ({hint})"));
+    }
+    Err(Errno::Acces)
+}
+
+/// EACCES unless the address pool allows every address a connect or send to `addr` reaches
+/// (the unspecified address reaches loopback: see [`crate::policy::reached_by_outgoing`]).
+pub(crate) fn check_destination(cx: &Ctx, call: &str, addr: SocketAddr) -> Result<(), Errno> {
+    let Some(refused) = cx.policy.refused_destination(addr.ip()) else { return Ok(()) };
+    if cx.tracing() {
+        let hint = cx.policy.addr_pool.denial_hint(refused);
+        let reaches = if refused == addr.ip().to_canonical() {
+            String::new()
+        } else {
+            format!(", which reaches {refused},")
+        };
+        cx.trace(format_args!("denied: {call} to {addr}{reaches} is outside the address pool ({hint})"));
     }
     Err(Errno::Acces)
 }

@@ -17,7 +17,7 @@ use std::os::fd::AsFd;
 
 use super::{abi, with_socket};
 use crate::ctx::Ctx;
-use crate::errno::Result;
+use crate::errno::{Errno, Result};
 use crate::memory::GuestMemory;
 use crate::net::{Direction, Socket};
 use crate::sys;
@@ -158,9 +158,17 @@ pub fn sock_get_keep_alive(cx: &Ctx, mem: &mut GuestMemory<'_>, fd: u32, is_enab
     get_bool(cx, mem, fd, is_enabled, |s| s.keepalive())
 }
 
-/// `sock_set_reuse_addr(fd, bool)`: SO_REUSEADDR.
+/// `sock_set_reuse_addr(fd, bool)`: SO_REUSEADDR. On a stream socket it is always allowed:
+/// Linux never lets it bind over a listening or connected socket, it only skips TIME_WAIT.
+/// On a datagram socket it lets two sockets share a port, and unicast datagrams then go to
+/// one of them: EACCES unless the policy allows port sharing.
 pub fn sock_set_reuse_addr(cx: &Ctx, _mem: &mut GuestMemory<'_>, fd: u32, is_enabled: u32) -> Result<()> {
-    set_bool(cx, fd, is_enabled, |s, on| s.set_reuse_address(on))
+    with_socket(cx, fd, 0, |sock| {
+        if flag(is_enabled) && !sock.stream {
+            check_port_sharing(cx, "sock_set_reuse_addr", "SO_REUSEADDR on a UDP socket")?;
+        }
+        Ok(sock.socket.set_reuse_address(flag(is_enabled))?)
+    })
 }
 
 /// `sock_get_reuse_addr(fd, *bool)`: 1 byte.
@@ -168,9 +176,29 @@ pub fn sock_get_reuse_addr(cx: &Ctx, mem: &mut GuestMemory<'_>, fd: u32, is_enab
     get_bool(cx, mem, fd, is_enabled, |s| s.reuse_address())
 }
 
-/// `sock_set_reuse_port(fd, bool)`: SO_REUSEPORT.
+/// `sock_set_reuse_port(fd, bool)`: SO_REUSEPORT. The kernel spreads the connections and
+/// datagrams of a port over every socket of the same user bound to it with SO_REUSEPORT,
+/// a host service's included: EACCES unless the policy allows port sharing. Turning it off
+/// is always allowed.
 pub fn sock_set_reuse_port(cx: &Ctx, _mem: &mut GuestMemory<'_>, fd: u32, is_enabled: u32) -> Result<()> {
-    set_bool(cx, fd, is_enabled, |s, on| s.set_reuse_port(on))
+    with_socket(cx, fd, 0, |sock| {
+        if flag(is_enabled) {
+            check_port_sharing(cx, "sock_set_reuse_port", "SO_REUSEPORT")?;
+        }
+        Ok(sock.socket.set_reuse_port(flag(is_enabled))?)
+    })
+}
+
+/// EACCES, and a trace line naming the flag, unless the policy allows port sharing.
+fn check_port_sharing(cx: &Ctx, call: &str, what: &str) -> Result<(), Errno> {
+    if cx.policy.allow_port_sharing {
+        return Ok(());
+    }
+    cx.trace(format_args!(
+        "denied: {call}: {what} would let the guest share a port with the host's own sockets \
+         and take their traffic (allow it with --allow-port-sharing)"
+    ));
+    Err(Errno::Acces)
 }
 
 /// `sock_get_reuse_port(fd, *bool)`: 1 byte.

@@ -1,15 +1,20 @@
 //! `sock_addr_resolve`: name resolution through the host's getaddrinfo (spec §5.2).
 //!
 //! The name must match `--allow-resolve` before anything is looked up (numeric addresses
-//! too, as in WAMR). The lookup itself cannot be interrupted (getaddrinfo has no way to be
-//! woken); the instance's stop state is checked before and after it.
+//! too, as in WAMR), and what is looked up is the name the allow-list judged: lower case,
+//! without a trailing dot. The lookup runs on a worker thread that a stopped instance
+//! abandons, so `--timeout` ends a guest waiting on a slow resolver.
 
 use std::ffi::CString;
+use std::os::fd::AsFd;
+use std::sync::{Arc, mpsc};
 
 use super::abi::{self, address_family, sock_type};
 use crate::ctx::Ctx;
 use crate::errno::{Errno, Result, Trap};
+use crate::escape;
 use crate::memory::{self, GuestMemory};
+use crate::policy;
 use crate::sys;
 
 /// The most results kept on the host per call; `*total` never exceeds it.
@@ -65,9 +70,13 @@ pub fn sock_addr_resolve(
     let host = String::from_utf8(host).map_err(|_| Errno::Inval)?;
     let service = String::from_utf8(service).map_err(|_| Errno::Inval)?;
     if !cx.policy.allow_resolve.allows(&host) {
-        cx.trace(format_args!("denied: resolving {host:?} (allow it with --allow-resolve={host})"));
+        if cx.tracing() {
+            let shown = escape::guest_text(&host);
+            cx.trace(format_args!("denied: resolving \"{shown}\" (allow it with --allow-resolve={shown})"));
+        }
         return Err(Errno::Acces.into());
     }
+    let host = policy::lookup_name(&host).ok_or(Errno::Inval)?;
 
     let (family, socktype) = match hints.enabled {
         false => (0, 0),
@@ -91,10 +100,7 @@ pub fn sock_addr_resolve(
         false => Some(CString::new(service).map_err(|_| Errno::Inval)?),
     };
 
-    cx.interrupt.check()?;
-    let found = sys::getaddrinfo(&c_host, c_service.as_deref(), family, socktype, MAX_WALKED)
-        .map_err(lookup_errno)?;
-    cx.interrupt.check()?;
+    let found = lookup(cx, c_host, c_service, family, socktype)?.map_err(lookup_errno)?;
 
     let usable: Vec<(std::net::SocketAddr, i32)> = found
         .into_iter()
@@ -114,6 +120,32 @@ pub fn sock_addr_resolve(
     }
     mem.write(max_info_size, usable.len() as u32)?;
     Ok(())
+}
+
+/// getaddrinfo on a worker thread, waited for through the instance's interrupt: a lookup
+/// cannot be woken, so a stopped instance abandons it instead of waiting for the resolver.
+/// The abandoned thread ends when the resolver answers, and its result is dropped.
+fn lookup(
+    cx: &Ctx,
+    host: CString,
+    service: Option<CString>,
+    family: libc::c_int,
+    socktype: libc::c_int,
+) -> Result<std::result::Result<Vec<sys::AddrInfo>, sys::AddrInfoError>> {
+    cx.interrupt.check()?;
+    let done = Arc::new(sys::eventfd()?);
+    let (send, answer) = mpsc::channel();
+    let signal = done.clone();
+    std::thread::Builder::new().name("wasock-resolve".into()).spawn(move || {
+        let _ = send.send(sys::getaddrinfo(&host, service.as_deref(), family, socktype, MAX_WALKED));
+        sys::signal(signal.as_fd());
+    })?;
+    loop {
+        if let Ok(found) = answer.try_recv() {
+            return Ok(found);
+        }
+        cx.interrupt.wait(&mut [sys::pollfd(done.as_fd(), sys::POLLIN)], None)?;
+    }
 }
 
 /// WAMR's mapping of getaddrinfo failures (spec §5.2).

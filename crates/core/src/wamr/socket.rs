@@ -12,12 +12,13 @@ use socket2::{Domain, Protocol, SockAddr, Type};
 
 use super::abi::{self, address_family, sock_type};
 use super::io::{deadline, wait_ready};
-use super::{check_addr_pool, with_socket};
+use super::{check_bind, check_destination, with_socket};
 use crate::abi::{fdflags, rights, sockflags};
 use crate::ctx::Ctx;
 use crate::errno::{Errno, Result};
 use crate::memory::GuestMemory;
 use crate::net::{Direction, Socket};
+use crate::policy;
 use crate::table::{Descriptor, Kind};
 
 /// `sock_open(poolfd, af, socktype, *fd)`: a new socket at the lowest free fd. As in WAMR,
@@ -48,15 +49,30 @@ pub fn sock_open(
 /// turns every close of a bound or accepted TCP socket into a reset).
 pub fn sock_bind(cx: &Ctx, mem: &mut GuestMemory<'_>, fd: u32, addr: u32) -> Result<()> {
     let addr = abi::read_addr(mem, addr)?;
-    check_addr_pool(cx, "sock_bind", "on", addr)?;
-    with_socket(cx, fd, rights::SOCK_BIND, |sock| Ok(sock.socket.bind(&SockAddr::from(addr))?))
+    check_bind(cx, "sock_bind", addr)?;
+    with_socket(cx, fd, rights::SOCK_BIND, |sock| bind(cx, sock, addr))
+}
+
+/// Binds a socket to an address the pool allows. An IPv6 socket bound to `::` would also
+/// take IPv4 peers: without `0.0.0.0` in the pool it is made IPv6-only first (the guest
+/// sees IPV6_V6ONLY set, and Linux refuses to change it once bound).
+fn bind(cx: &Ctx, sock: &Socket, addr: SocketAddr) -> Result<()> {
+    // On an IPv4 socket the option does not exist (the bind itself then fails).
+    if addr.is_ipv6() && cx.policy.bind_needs_v6only(addr.ip()) && sock.socket.only_v6().is_ok_and(|on| !on) {
+        cx.trace(format_args!(
+            "sock_bind on {addr}: made IPv6-only, since 0.0.0.0 is outside the address pool \
+             (allow IPv4 peers too with --addr-pool=0.0.0.0/32)"
+        ));
+        sock.socket.set_only_v6(true)?;
+    }
+    Ok(sock.socket.bind(&SockAddr::from(addr))?)
 }
 
 /// `sock_connect(fd, *addr)`: blocks until connected unless the guest chose non-blocking
 /// mode (then EINPROGRESS, and the socket turns writable when done).
 pub fn sock_connect(cx: &Ctx, mem: &mut GuestMemory<'_>, fd: u32, addr: u32) -> Result<()> {
     let addr = abi::read_addr(mem, addr)?;
-    check_addr_pool(cx, "sock_connect", "to", addr)?;
+    check_destination(cx, "sock_connect", addr)?;
     with_socket(cx, fd, rights::SOCK_CONNECT, |sock| connect(cx, sock, addr))
 }
 
@@ -82,8 +98,23 @@ fn connect(cx: &Ctx, sock: &Socket, addr: SocketAddr) -> Result<()> {
 }
 
 /// `sock_listen(fd, backlog)`; the backlog goes to the OS as an int, as in WAMR.
+///
+/// Listening on a stream socket that was never bound makes the kernel bind it to the
+/// wildcard address of its family and a free port, which anyone can then reach: that
+/// implicit bind is judged as a bind to the wildcard (EACCES unless the pool grants
+/// `0.0.0.0` or `::`) and made explicitly, through the same path as `sock_bind`.
 pub fn sock_listen(cx: &Ctx, _mem: &mut GuestMemory<'_>, fd: u32, backlog: u32) -> Result<()> {
-    with_socket(cx, fd, rights::SOCK_LISTEN, |sock| Ok(sock.socket.listen(backlog as i32)?))
+    with_socket(cx, fd, rights::SOCK_LISTEN, |sock| {
+        if sock.stream {
+            let local = inet(sock.socket.local_addr()?)?;
+            if local.port() == 0 {
+                let wildcard = SocketAddr::new(policy::implicit_bind_address(local.is_ipv6()), 0);
+                check_bind(cx, "sock_listen (implicit bind)", wildcard)?;
+                bind(cx, sock, wildcard)?;
+            }
+        }
+        Ok(sock.socket.listen(backlog as i32)?)
+    })
 }
 
 /// `sock_accept(fd, flags, *new_fd)` for both WASI preview 1 and WAMR. Unlike WAMR, the
@@ -93,6 +124,12 @@ pub fn sock_listen(cx: &Ctx, _mem: &mut GuestMemory<'_>, fd: u32, backlog: u32) 
 pub(crate) fn accept(cx: &Ctx, mem: &mut GuestMemory<'_>, fd: u32, flags: u32, new_fd: u32) -> Result<()> {
     mem.check(new_fd, 4)?;
     let socket = with_socket(cx, fd, rights::SOCK_ACCEPT, |listener| {
+        // At the fd limit, leave the connection queued (as accept(2) does at EMFILE) rather
+        // than take it off the queue and close it. Another guest thread may still take the
+        // last slot between this check and the push below; then the connection is lost.
+        if cx.table().is_full() {
+            return Err(Errno::Mfile.into());
+        }
         let host_flags = rustix::net::SocketFlags::NONBLOCK | rustix::net::SocketFlags::CLOEXEC;
         let host = listener.blocking(cx, Direction::Read, || {
             rustix::net::accept_with(&listener.socket, host_flags).map_err(std::io::Error::from)

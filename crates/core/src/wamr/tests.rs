@@ -571,7 +571,7 @@ fn send_to_a_reset_peer_is_an_error_not_a_signal() {
 
 #[test]
 fn option_getters_write_exactly_wamrs_byte_counts() {
-    let mut g = Guest::new();
+    let mut g = Guest::with_policy(Policy { allow_port_sharing: true, ..loopback_policy() });
     let tcp = g.open(V4, true);
     let udp = g.open(V4, false);
     let tcp6 = g.open(V6, true);
@@ -893,4 +893,95 @@ fn out_of_bounds_pointers_trap() {
     // Nothing was lost to the traps: the connection still works.
     assert_eq!(g.send(client, b"ok").unwrap(), 2);
     assert_eq!(g.recv(server, 8, 0).unwrap().0, b"ok");
+}
+
+#[test]
+fn port_sharing_needs_the_policy() {
+    let mut g = Guest::new();
+    let tcp = g.open(V4, true);
+    let udp = g.open(V4, false);
+    assert_eq!(errno(call!(g, opt::sock_set_reuse_port, tcp, 1)), Errno::Acces);
+    assert_eq!(errno(call!(g, opt::sock_set_reuse_port, udp, 1)), Errno::Acces);
+    assert_eq!(errno(call!(g, opt::sock_set_reuse_addr, udp, 1)), Errno::Acces);
+    call!(g, opt::sock_set_reuse_addr, tcp, 1).expect("SO_REUSEADDR on TCP only skips TIME_WAIT");
+    call!(g, opt::sock_set_reuse_port, tcp, 0).expect("turning it off is always allowed");
+    call!(g, opt::sock_set_reuse_addr, udp, 0).expect("turning it off is always allowed");
+    call!(g, opt::sock_get_reuse_port, tcp, OUT).unwrap();
+    assert_eq!(g.mem[OUT as usize], 0, "the refused option was not set");
+
+    let mut g = Guest::with_policy(Policy { allow_port_sharing: true, ..loopback_policy() });
+    let udp = g.open(V4, false);
+    call!(g, opt::sock_set_reuse_port, udp, 1).unwrap();
+    call!(g, opt::sock_set_reuse_addr, udp, 1).unwrap();
+}
+
+fn pool_policy(list: &str) -> Policy {
+    let mut p = Policy::default();
+    for c in crate::policy::AddrPool::parse_list(list).unwrap() {
+        p.addr_pool.insert(c);
+    }
+    p
+}
+
+#[test]
+fn listen_without_bind_is_a_bind_to_the_wildcard() {
+    // No pool: the implicit bind is refused and the socket stays unbound.
+    let mut g = Guest::with_policy(Policy::default());
+    for family in [V4, V6] {
+        let fd = g.open(family, true);
+        assert_eq!(errno(call!(g, socket::sock_listen, fd, 5)), Errno::Acces);
+        call!(g, socket::sock_addr_local, fd, ADDR).unwrap();
+        assert_eq!(abi::read_addr(&GuestMemory::new(&mut g.mem), ADDR).unwrap().port(), 0);
+    }
+    // The wildcard granted: it listens on the wildcard and a free port.
+    let mut g = Guest::with_policy(pool_policy("0.0.0.0/32"));
+    let fd = g.open(V4, true);
+    call!(g, socket::sock_listen, fd, 5).unwrap();
+    call!(g, socket::sock_addr_local, fd, ADDR).unwrap();
+    let local = abi::read_addr(&GuestMemory::new(&mut g.mem), ADDR).unwrap();
+    assert!(local.ip().is_unspecified() && local.port() != 0, "{local}");
+    // Bound first to a granted address: no wildcard needed.
+    let mut g = Guest::new();
+    let fd = g.open(V4, true);
+    g.put_addr(ADDR, "127.0.0.1:0".parse().unwrap());
+    call!(g, socket::sock_bind, fd, ADDR).unwrap();
+    call!(g, socket::sock_listen, fd, 5).unwrap();
+}
+
+#[test]
+fn a_v6_wildcard_is_v6_only_without_the_v4_wildcard() {
+    for (list, v6only) in [("::/128", 1u8), ("::/128,0.0.0.0/32", 0)] {
+        let mut g = Guest::with_policy(pool_policy(list));
+        let fd = g.open(V6, true);
+        call!(g, opt::sock_set_ipv6_only, fd, 0).unwrap();
+        g.put_addr(ADDR, "[::]:0".parse().unwrap());
+        call!(g, socket::sock_bind, fd, ADDR).unwrap();
+        call!(g, opt::sock_get_ipv6_only, fd, OUT).unwrap();
+        assert_eq!(g.mem[OUT as usize], v6only, "{list}");
+        // Listening without a bind goes through the same rule.
+        let fd = g.open(V6, true);
+        call!(g, opt::sock_set_ipv6_only, fd, 0).unwrap();
+        call!(g, socket::sock_listen, fd, 5).unwrap();
+        call!(g, opt::sock_get_ipv6_only, fd, OUT).unwrap();
+        assert_eq!(g.mem[OUT as usize], v6only, "{list}, implicit bind");
+    }
+}
+
+#[test]
+fn the_unspecified_destination_is_judged_as_loopback() {
+    let mut g = Guest::with_policy(pool_policy("0.0.0.0/32,::/128"));
+    let tcp = g.open(V4, true);
+    let udp = g.open(V4, false);
+    let tcp6 = g.open(V6, true);
+    g.put_addr(ADDR, "0.0.0.0:9".parse().unwrap());
+    assert_eq!(errno(call!(g, socket::sock_connect, tcp, ADDR)), Errno::Acces);
+    g.put_addr(STR, "[::]:9".parse().unwrap());
+    assert_eq!(errno(call!(g, socket::sock_connect, tcp6, STR)), Errno::Acces);
+    g.put_addr(STR2, "[::ffff:0.0.0.0]:9".parse().unwrap());
+    assert_eq!(errno(call!(g, socket::sock_connect, tcp6, STR2)), Errno::Acces);
+    // send_to: one iovec of 1 byte.
+    g.mem[BUF as usize] = b'x';
+    GuestMemory::new(&mut g.mem).write(IOV, BUF).unwrap();
+    GuestMemory::new(&mut g.mem).write(IOV + 4, 1u32).unwrap();
+    assert_eq!(errno(call!(g, io::sock_send_to, udp, IOV, 1, 0, ADDR, OUT)), Errno::Acces);
 }
