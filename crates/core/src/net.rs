@@ -14,6 +14,9 @@ use crate::ctx::Ctx;
 use crate::errno::{Errno, Result};
 use crate::sys;
 
+/// The longest pause between two looks at a lingering socket's send queue.
+const MAX_LINGER_PAUSE: Duration = Duration::from_millis(50);
+
 /// A guest socket.
 pub struct Socket {
     /// The host socket (always O_NONBLOCK on the host).
@@ -85,6 +88,41 @@ impl Socket {
         }
     }
 
+    /// Waits as close(2) of this socket would before it is closed: with SO_LINGER on and a
+    /// non-zero time, a connected TCP socket sends its FIN and waits until the peer has
+    /// acknowledged everything, or the time has passed (then the kernel keeps sending in the
+    /// background). The kernel's own wait cannot be interrupted, so it is done here, polling
+    /// SIOCOUTQ, and the host close that follows never waits (see [`Drop`]). As in Linux,
+    /// unread input makes the close a reset without waiting, and the guest's NONBLOCK flag does
+    /// not matter. Call it only on a socket no other call uses: it shuts down the sending side.
+    pub fn linger_before_close(&self, cx: &Ctx) -> Result<()> {
+        let fd = self.socket.as_fd();
+        if !self.stream {
+            return Ok(());
+        }
+        let Ok((true, seconds)) = sys::linger(fd) else { return Ok(()) };
+        if seconds == 0 || self.socket.peer_addr().is_err() || sys::bytes_readable(fd).unwrap_or(0) > 0 {
+            return Ok(());
+        }
+        let _ = self.socket.shutdown(std::net::Shutdown::Write);
+        // A negative time is the kernel's "forever" (it saturates).
+        let deadline = u64::try_from(seconds).ok().and_then(|s| Instant::now().checked_add(Duration::from_secs(s)));
+        // Nothing can be polled for "acknowledged": check with a growing pause.
+        let mut pause = Duration::from_millis(1);
+        loop {
+            if !matches!(sys::bytes_unacknowledged(fd), Ok(n) if n > 0) {
+                return Ok(());
+            }
+            let now = Instant::now();
+            if deadline.is_some_and(|d| now >= d) {
+                return Ok(());
+            }
+            let wake = deadline.map_or(now + pause, |d| d.min(now + pause));
+            cx.interrupt.wait(&mut [], Some(wake))?;
+            pause = (pause * 2).min(MAX_LINGER_PAUSE);
+        }
+    }
+
     /// Runs `op` until it stops saying EAGAIN, waiting for readiness in between, unless the
     /// guest chose non-blocking mode. A guest timeout that expires gives EAGAIN, as on Linux.
     pub fn blocking<T>(&self, cx: &Ctx, dir: Direction, mut op: impl FnMut() -> io::Result<T>) -> Result<T> {
@@ -107,6 +145,21 @@ impl Socket {
             if cx.interrupt.wait(&mut set, deadline)? == 0 {
                 return Err(Errno::Again.into());
             }
+        }
+    }
+}
+
+impl Drop for Socket {
+    /// close(2) of a TCP socket with SO_LINGER {on, t > 0} waits up to t seconds in the
+    /// kernel, even on a non-blocking socket, and nothing can interrupt it. The guest's wait
+    /// happens before, in [`Socket::linger_before_close`]; the last reference may also go away
+    /// at the end of another call, a thread or the instance, where nobody waits. So lingering
+    /// is switched off here: the close returns at once and the kernel still delivers what is
+    /// queued. {on, 0} (close with a reset) never waits and is kept.
+    fn drop(&mut self) {
+        let fd = self.socket.as_fd();
+        if self.stream && matches!(sys::linger(fd), Ok((true, seconds)) if seconds != 0) {
+            let _ = sys::set_linger(fd, false, 0);
         }
     }
 }

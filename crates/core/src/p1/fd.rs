@@ -1,13 +1,14 @@
 //! The `fd_*` functions: reading, writing, seeking and inspecting open descriptors.
 //!
 //! Regular files, terminals and pipes are `Kind::File`, directories `Kind::Dir` and sockets
-//! `Kind::Socket`. Reads and writes on anything but a regular file first wait for readiness
-//! through [`Interrupt::wait`](crate::interrupt::Interrupt::wait), so that a guest blocked on
-//! stdin or a full pipe can still be stopped by `--timeout`.
+//! `Kind::Socket`. Reads and writes on anything but a regular file never block in the kernel
+//! ([`crate::stream`]): they wait in [`Interrupt::wait`](crate::interrupt::Interrupt::wait),
+//! so that a guest blocked on stdin or a full pipe can still be stopped by `--timeout`.
+//! Closing never blocks in the kernel either, and waits (for a lingering socket) only after
+//! the fd-table lock is released.
 
-use std::io::{self, Read, Write};
+use std::io;
 use std::num::NonZeroU64;
-use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::DirEntryExt;
 use std::sync::Arc;
@@ -17,9 +18,9 @@ use rustix::fs::{OFlags, SeekFrom};
 use crate::abi::{Dirent, Fdstat, Filestat, Filetype, fdflags, rights, whence};
 use crate::ctx::Ctx;
 use crate::errno::{Errno, Result};
-use crate::memory::{self, GuestMemory};
+use crate::memory::GuestMemory;
 use crate::p1::fs_util::{filestat_from_stat, filetype_of, fs_errno, host_fd, time_specs};
-use crate::sys;
+use crate::stream::{self, IoMode};
 use crate::table::{Descriptor, Dir, Kind};
 use crate::wamr;
 
@@ -83,27 +84,14 @@ fn retry_eintr<T>(mut op: impl FnMut() -> io::Result<T>) -> io::Result<T> {
     }
 }
 
-/// Waits until a pipe, terminal or other stream is ready for `events`, interruptibly. A
-/// stream the guest put in non-blocking mode is not waited for: the read or write then says
-/// EAGAIN itself.
-fn wait_ready(cx: &Ctx, fd: BorrowedFd<'_>, events: i16) -> Result<()> {
-    if rustix::fs::fcntl_getfl(fd)?.contains(OFlags::NONBLOCK) {
-        return Ok(());
-    }
-    loop {
-        let mut set = [sys::pollfd(fd, events)];
-        if cx.interrupt.wait(&mut set, None)? > 0 {
-            return Ok(());
-        }
-    }
-}
-
 /// The descriptor for a positional call (seek, tell, pread, pwrite) holding `need`. Sockets,
-/// and streams that lack the rights, are not seekable: ESPIPE, as POSIX says.
+/// streams that lack the rights, and streams that could block (which pread and pwrite would
+/// do in the kernel) are not seekable: ESPIPE, as POSIX says.
 fn seekable(cx: &Ctx, fd: u32, need: u64) -> Result<Arc<Descriptor>> {
     let d = cx.get(fd, 0)?;
     match &d.kind {
         Kind::Socket(_) => return Err(Errno::Spipe.into()),
+        Kind::File(f) if f.mode != IoMode::Direct => return Err(Errno::Spipe.into()),
         Kind::File(f) if f.filetype != Filetype::RegularFile && d.require(need).is_err() => {
             return Err(Errno::Spipe.into());
         }
@@ -159,8 +147,19 @@ pub fn fd_allocate(cx: &Ctx, _mem: &mut GuestMemory<'_>, fd: u32, offset: u64, l
 /// `fd_close`. Closing a preopen is allowed (the guest loses that directory).
 pub fn fd_close(cx: &Ctx, _mem: &mut GuestMemory<'_>, fd: u32) -> Result<()> {
     let closed = cx.table().remove(fd)?;
-    // Dropped after the table lock is released; a call still using it keeps it alive.
-    drop(closed);
+    close(cx, closed)
+}
+
+/// Closes what the guest took out of the table (fd_close, the target of fd_renumber), after
+/// the table lock is released. A call still using it keeps it open until that call returns.
+/// If this was the last reference to a lingering socket, waits as its close(2) would, but
+/// interruptibly ([`Socket::linger_before_close`](crate::net::Socket::linger_before_close)).
+fn close(cx: &Ctx, closed: Arc<Descriptor>) -> Result<()> {
+    if let Ok(last) = Arc::try_unwrap(closed)
+        && let Kind::Socket(s) = &last.kind
+    {
+        s.linger_before_close(cx)?;
+    }
     Ok(())
 }
 
@@ -179,7 +178,11 @@ pub fn fd_datasync(cx: &Ctx, _mem: &mut GuestMemory<'_>, fd: u32) -> Result<()> 
 pub fn fd_fdstat_get(cx: &Ctx, mem: &mut GuestMemory<'_>, fd: u32, out: u32) -> Result<()> {
     let d = cx.get(fd, 0)?;
     let flags = match &d.kind {
-        Kind::File(f) => wasi_fdflags(rustix::fs::fcntl_getfl(&f.file)?.bits()),
+        // The host's NONBLOCK is wasock's choice (crate::stream); the guest sees its own.
+        Kind::File(f) => {
+            let host = wasi_fdflags(rustix::fs::fcntl_getfl(&f.file)?.bits()) & !fdflags::NONBLOCK;
+            if f.is_nonblocking() { host | fdflags::NONBLOCK } else { host }
+        }
         Kind::Dir(_) => 0,
         Kind::Socket(s) if s.is_nonblocking() => fdflags::NONBLOCK,
         Kind::Socket(_) => 0,
@@ -189,9 +192,10 @@ pub fn fd_fdstat_get(cx: &Ctx, mem: &mut GuestMemory<'_>, fd: u32, out: u32) -> 
     Ok(())
 }
 
-/// `fd_fdstat_set_flags`. Files: APPEND and NONBLOCK via `F_SETFL`; Linux cannot change
-/// the synchronisation flags after open, so asking for a different set is EINVAL. Sockets:
-/// only the guest-visible NONBLOCK (the host socket stays non-blocking). Directories: no-op.
+/// `fd_fdstat_set_flags`. Files: APPEND via `F_SETFL`; Linux cannot change the
+/// synchronisation flags after open, so asking for a different set is EINVAL. NONBLOCK, on
+/// files and sockets, is the guest's own flag: the host fd keeps the mode wasock chose, and a
+/// stdio fd shared with the parent's shell is never changed. Directories: no-op.
 pub fn fd_fdstat_set_flags(cx: &Ctx, _mem: &mut GuestMemory<'_>, fd: u32, flags: u32) -> Result<()> {
     let d = cx.get(fd, rights::FD_FDSTAT_SET_FLAGS)?;
     let flags = u16::try_from(flags).ok().filter(|f| f & !ALL_FDFLAGS == 0).ok_or(Errno::Inval)?;
@@ -201,9 +205,12 @@ pub fn fd_fdstat_set_flags(cx: &Ctx, _mem: &mut GuestMemory<'_>, fd: u32, flags:
             if host_oflags(flags) & HOST_SYNC_MASK != current & HOST_SYNC_MASK {
                 return Err(Errno::Inval.into());
             }
-            let settable = (libc::O_APPEND | libc::O_NONBLOCK) as u32;
-            let wanted = (current & !settable) | (host_oflags(flags) & settable);
-            rustix::fs::fcntl_setfl(&f.file, OFlags::from_bits_retain(wanted))?;
+            let append = libc::O_APPEND as u32;
+            let wanted = (current & !append) | (host_oflags(flags) & append);
+            if wanted != current {
+                rustix::fs::fcntl_setfl(&f.file, OFlags::from_bits_retain(wanted))?;
+            }
+            f.set_nonblocking(flags & fdflags::NONBLOCK != 0);
         }
         Kind::Dir(_) => {}
         Kind::Socket(s) => s.set_nonblocking(flags & fdflags::NONBLOCK != 0),
@@ -369,15 +376,8 @@ pub fn fd_read(
     let iovs = mem.iovecs(iovs, iovs_len)?;
     // Checked before reading: data taken from a pipe or socket could not be given back.
     mem.slice(nread, 4)?;
-    let want = memory::total_len(&iovs);
     let n = match &d.kind {
-        Kind::File(f) => {
-            if f.filetype != Filetype::RegularFile && want > 0 {
-                wait_ready(cx, f.file.as_fd(), sys::POLLIN)?;
-            }
-            let mut bufs = mem.io_slices_mut(&iovs)?;
-            retry_eintr(|| (&f.file).read_vectored(&mut bufs))?
-        }
+        Kind::File(f) => stream::read(cx, f, &mut mem.io_slices_mut(&iovs)?)?,
         // read(2) on a socket is recv(2) without flags.
         Kind::Socket(s) => wamr::io::receive(cx, s, mem, &iovs, 0, false)?.bytes,
         Kind::Dir(_) => return Err(Errno::IsDir.into()),
@@ -439,8 +439,11 @@ pub fn fd_readdir(
 
 /// `fd_renumber`: moves `fd` onto `to`, closing what was there. Both must be open.
 pub fn fd_renumber(cx: &Ctx, _mem: &mut GuestMemory<'_>, fd: u32, to: u32) -> Result<()> {
-    cx.table().renumber(fd, to)?;
-    Ok(())
+    let displaced = cx.table().renumber(fd, to)?;
+    match displaced {
+        Some(d) => close(cx, d),
+        None => Ok(()),
+    }
 }
 
 /// Moves the file offset; `whence` is a preview 1 `$whence`. Returns the new offset. Also
@@ -492,8 +495,9 @@ pub fn fd_tell(cx: &Ctx, mem: &mut GuestMemory<'_>, fd: u32, out: u32) -> Result
     Ok(())
 }
 
-/// `fd_write`: files with writev, streams after waiting for room, sockets as `sock_send`
-/// does (MSG_NOSIGNAL: a reset peer is EPIPE, never SIGPIPE).
+/// `fd_write`: files with writev, streams through [`stream::write`] (everything, for a
+/// blocking guest), sockets as `sock_send` does (MSG_NOSIGNAL: a reset peer is EPIPE, never
+/// SIGPIPE).
 pub fn fd_write(
     cx: &Ctx,
     mem: &mut GuestMemory<'_>,
@@ -505,16 +509,10 @@ pub fn fd_write(
     let d = cx.get(fd, rights::FD_WRITE)?;
     let iovs = mem.iovecs(iovs, iovs_len)?;
     mem.slice(nwritten, 4)?;
-    let want = memory::total_len(&iovs);
     let n = {
         let bufs = mem.io_slices(&iovs)?;
         match &d.kind {
-            Kind::File(f) => {
-                if f.filetype != Filetype::RegularFile && want > 0 {
-                    wait_ready(cx, f.file.as_fd(), sys::POLLOUT)?;
-                }
-                retry_eintr(|| (&f.file).write_vectored(&bufs))?
-            }
+            Kind::File(f) => stream::write(cx, f, &bufs)?,
             // write(2) on a socket is send(2): everything, on a blocking stream socket.
             Kind::Socket(s) => wamr::io::send(cx, s, &bufs, None)?,
             Kind::Dir(_) => return Err(Errno::Badf.into()),
@@ -531,6 +529,7 @@ mod tests {
     use crate::errno::Error;
     use crate::memory::MAX_IOVECS;
     use crate::p1::fs_util::testing::*;
+    use std::io::{Read, Write};
     use std::time::Duration;
 
     const CREATE: u16 = oflags::CREAT;

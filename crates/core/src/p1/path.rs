@@ -6,9 +6,10 @@
 
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use cap_fs_ext::{FollowSymlinks, OpenOptionsFollowExt, OpenOptionsMaybeDirExt};
-use cap_std::fs::OpenOptionsExt;
+use cap_std::fs::{FileTypeExt, OpenOptionsExt};
 
 use crate::abi::{Filestat, Filetype, fdflags, lookupflags, oflags, rights};
 use crate::ctx::Ctx;
@@ -16,6 +17,7 @@ use crate::errno::{Errno, Result};
 use crate::memory::GuestMemory;
 use crate::p1::fd::host_oflags;
 use crate::p1::fs_util::{filestat_from_metadata, filetype_of, fs_errno, time_specs};
+use crate::stream::IoMode;
 use crate::table::{Descriptor, Dir, File, Kind};
 
 /// The longest path accepted, in bytes: Linux's PATH_MAX less the NUL. Also bounds the host
@@ -220,16 +222,29 @@ pub fn path_open(
             .create_new(has(oflags::CREAT) && has(oflags::EXCL))
             .truncate(has(oflags::TRUNC))
             // APPEND goes in as a raw flag: cap-std's append() refuses APPEND with TRUNC,
-            // which POSIX allows.
-            .custom_flags(host_oflags(fdflags) as i32);
+            // which POSIX allows. NONBLOCK always: opening a FIFO or a device must not wait
+            // in the kernel (see open_interruptibly).
+            .custom_flags((host_oflags(fdflags) | libc::O_NONBLOCK as u32) as i32);
         opts.follow(if follow { FollowSymlinks::Yes } else { FollowSymlinks::No });
         opts.maybe_dir(true);
-        let file = dir.open_with(&path, &opts).map_err(fs_errno)?;
-        let filetype = filetype_of(file.metadata()?.file_type());
+        let nonblocking = fdflags & fdflags::NONBLOCK != 0;
+        let file = open_interruptibly(cx, dir, &path, &opts, follow, nonblocking)?;
+        let file_type = file.metadata()?.file_type();
+        let filetype = filetype_of(file_type);
         if filetype == Filetype::Directory {
             Kind::Dir(Dir { dir: cap_std::fs::Dir::from_std_file(file.into_std()), preopen: None })
+        } else if file_type.is_fifo() || file_type.is_char_device() {
+            // Ours alone, so it stays non-blocking on the host (crate::stream).
+            let mut f = File::with_mode(file.into_std(), filetype, IoMode::Nonblocking, nonblocking);
+            f.awaits_writer = file_type.is_fifo() && !write;
+            Kind::File(f)
         } else {
-            Kind::File(File { file: file.into_std(), filetype })
+            // Regular files ignore O_NONBLOCK; clear it anyway unless asked for, so that the
+            // host flags say what the guest asked.
+            if !nonblocking {
+                rustix::fs::fcntl_setfl(&file, rustix::fs::OFlags::from_bits_retain(host_oflags(fdflags)))?;
+            }
+            Kind::File(File::with_mode(file.into_std(), filetype, IoMode::Direct, nonblocking))
         }
     };
     let suits = match &kind {
@@ -241,6 +256,48 @@ pub fn path_open(
     let new_fd = cx.push(d)?;
     mem.write(opened_fd, new_fd)?;
     Ok(())
+}
+
+/// The longest pause between two attempts of a path_open that waits.
+const MAX_OPEN_PAUSE: Duration = Duration::from_millis(50);
+
+/// Opens `path` with `opts`, which include O_NONBLOCK, so open(2) never waits. What a blocking
+/// open would have waited for, a guest that did not ask for NONBLOCK still waits for, but
+/// interruptibly, trying again with a growing pause (neither can be polled for):
+/// - a FIFO opened for writing with no reader yet is ENXIO: wait for a reader (POSIX gives a
+///   NONBLOCK guest ENXIO);
+/// - EWOULDBLOCK: another process holds a lease on the file and must first give it up.
+///
+/// A FIFO opened for reading succeeds at once; its first read waits for a writer instead
+/// (`File::awaits_writer`).
+fn open_interruptibly(
+    cx: &Ctx,
+    dir: &cap_std::fs::Dir,
+    path: &str,
+    opts: &cap_std::fs::OpenOptions,
+    follow: bool,
+    nonblocking: bool,
+) -> Result<cap_std::fs::File> {
+    let mut pause = Duration::from_millis(1);
+    loop {
+        let err = match dir.open_with(path, opts) {
+            Ok(file) => return Ok(file),
+            Err(err) => err,
+        };
+        let wait = !nonblocking
+            && match err.raw_os_error() {
+                // Also what opening a Unix socket gives, which no wait would change.
+                Some(libc::ENXIO) => if follow { dir.metadata(path) } else { dir.symlink_metadata(path) }
+                    .is_ok_and(|m| m.file_type().is_fifo()),
+                Some(libc::EWOULDBLOCK) => true,
+                _ => false,
+            };
+        if !wait {
+            return Err(fs_errno(err).into());
+        }
+        cx.interrupt.wait(&mut [], Some(Instant::now() + pause))?;
+        pause = (pause * 2).min(MAX_OPEN_PAUSE);
+    }
 }
 
 /// `path_readlink`: the link's target, cut to `buf_len`; `bufused` is the length written.

@@ -49,6 +49,25 @@ pub fn bytes_readable(fd: BorrowedFd<'_>) -> io::Result<u64> {
     if r < 0 { Err(io::Error::last_os_error()) } else { Ok(n.max(0) as u64) }
 }
 
+/// Bytes a TCP socket has queued but the peer has not acknowledged yet, sent or not
+/// (`SIOCOUTQ`, [tcp(7)](https://man7.org/linux/man-pages/man7/tcp.7.html)). Unsupported on
+/// hosts other than Linux.
+pub fn bytes_unacknowledged(fd: BorrowedFd<'_>) -> io::Result<u64> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        let mut n: libc::c_int = 0;
+        // SAFETY: SIOCOUTQ (= TIOCOUTQ on Linux) writes one int through the pointer, which
+        // points at a live local.
+        let r = unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCOUTQ, &mut n) };
+        if r < 0 { Err(io::Error::last_os_error()) } else { Ok(n.max(0) as u64) }
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        let _ = fd;
+        Err(io::ErrorKind::Unsupported.into())
+    }
+}
+
 /// `clock_getres(2)` / `clock_gettime(2)` for one of the host clock ids, in nanoseconds.
 pub fn clock(id: libc::clockid_t, resolution: bool) -> io::Result<u64> {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
