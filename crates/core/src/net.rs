@@ -163,3 +163,94 @@ impl Drop for Socket {
         }
     }
 }
+
+/// Sockets for tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::io::Read;
+    use std::net::{TcpListener, TcpStream};
+    use std::time::{Duration, Instant};
+
+    /// A connected TCP pair on 127.0.0.1: the first socket (non-blocking) has SO_LINGER
+    /// {on, `seconds`} and a send queue the peer never acknowledges, because the peer reads
+    /// nothing and both buffers are full.
+    pub(crate) fn lingering_pair(seconds: i32) -> (socket2::Socket, TcpStream) {
+        let listener = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        // Small buffers fill after a few writes; the accepted socket inherits the receive size.
+        listener.set_recv_buffer_size(4096).unwrap();
+        listener.bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into()).unwrap();
+        listener.listen(1).unwrap();
+        let listener = TcpListener::from(listener);
+        let ours = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        ours.set_send_buffer_size(4096).unwrap();
+        ours.connect(&listener.local_addr().unwrap().into()).unwrap();
+        let (peer, _) = listener.accept().unwrap();
+        ours.set_nonblocking(true).unwrap();
+        let chunk = [0x5au8; 4096];
+        let mut stuck = 0usize;
+        for _ in 0..10_000 {
+            match ours.send(&chunk) {
+                Ok(n) => stuck += n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(e) => panic!("filling the send queue: {e}"),
+            }
+        }
+        assert!(stuck > 0 && crate::sys::bytes_unacknowledged(std::os::fd::AsFd::as_fd(&ours)).unwrap() > 0);
+        crate::sys::set_linger(std::os::fd::AsFd::as_fd(&ours), true, seconds).unwrap();
+        (ours, peer)
+    }
+
+    /// Reads what `peer` receives until the end of the stream (within 10 s), as the byte count.
+    pub(crate) fn drain(mut peer: TcpStream) -> usize {
+        peer.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let start = Instant::now();
+        let mut total = 0;
+        let mut buf = [0u8; 65536];
+        while start.elapsed() < Duration::from_secs(10) {
+            match peer.read(&mut buf) {
+                Ok(0) => return total,
+                Ok(n) => total += n,
+                Err(e) => panic!("the peer could not read to the end: {e} after {total} bytes"),
+            }
+        }
+        panic!("no end of stream within 10 s");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::*;
+    use super::*;
+    use crate::ctx::CtxBuilder;
+    use crate::table::{Descriptor, Kind};
+
+    #[test]
+    fn the_last_reference_to_a_lingering_socket_closes_at_once_and_still_delivers() {
+        let (ours, peer) = lingering_pair(3);
+        let cx = CtxBuilder::new().build().unwrap();
+        cx.push(Descriptor::new(Kind::Socket(Socket::new(ours, true).unwrap()))).unwrap();
+        // The instance ends without the guest closing it: nobody may wait for the peer.
+        let start = Instant::now();
+        drop(cx);
+        assert!(start.elapsed() < Duration::from_millis(500), "took {:?}", start.elapsed());
+        // Switching lingering off made the close graceful: the peer gets everything, then EOF.
+        assert!(drain(peer) > 0);
+    }
+
+    #[test]
+    fn an_abortive_linger_is_kept() {
+        let (ours, peer) = lingering_pair(0);
+        let sock = Socket::new(ours, true).unwrap();
+        drop(sock);
+        let mut peer = peer;
+        peer.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        // {on, 0} resets: the peer's read fails (after whatever arrived before) instead of EOF.
+        let mut buf = [0u8; 65536];
+        let reset = (0..10_000).find_map(|_| match std::io::Read::read(&mut peer, &mut buf) {
+            Ok(0) => Some(false),
+            Ok(_) => None,
+            Err(e) => Some(e.kind() == io::ErrorKind::ConnectionReset),
+        });
+        assert_eq!(reset, Some(true), "SO_LINGER {{1, 0}} must still reset the connection");
+    }
+}

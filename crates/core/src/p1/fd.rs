@@ -1056,4 +1056,216 @@ mod tests {
         assert_eq!(errno(write(&cx, mem, all, b"x")), Errno::Badf);
         assert_eq!(errno(seek_to(&cx, mem, all, 0, whence::SET)), Errno::IsDir);
     }
+
+    /// Runs `op` on another thread and returns its result, or None if it takes longer than
+    /// `limit` (the thread is then left to finish by itself).
+    fn within<T: Send + 'static>(limit: Duration, op: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(op());
+        });
+        rx.recv_timeout(limit).ok()
+    }
+
+    fn stop(cx: &Ctx) {
+        cx.interrupt.trigger(Error::Trap(crate::errno::Trap("stop".into())));
+    }
+
+    /// fd_close (`renumber` false) or fd_renumber onto it of a socket that lingers 5 s with a
+    /// peer that reads nothing: other threads can use the table meanwhile, and the wait ends
+    /// as soon as the instance is stopped.
+    fn lingering_close_is_interruptible_and_holds_no_lock(renumber: bool) {
+        let (ours, _peer) = crate::net::testing::lingering_pair(5);
+        let cx = Arc::new(CtxBuilder::new().build().unwrap());
+        let sock = push_socket(&cx, ours);
+        let closer = {
+            let cx = cx.clone();
+            std::thread::spawn(move || {
+                let mut bytes = memory();
+                let mem = &mut GuestMemory::new(&mut bytes);
+                let start = std::time::Instant::now();
+                let r = if renumber { fd_renumber(&cx, mem, 0, sock) } else { fd_close(&cx, mem, sock) };
+                (r, start.elapsed())
+            })
+        };
+        std::thread::sleep(Duration::from_millis(200));
+        let table_user = {
+            let cx = cx.clone();
+            within(Duration::from_secs(1), move || {
+                let mut bytes = memory();
+                let mem = &mut GuestMemory::new(&mut bytes);
+                fd_fdstat_get(&cx, mem, 1, OUT)
+            })
+        };
+        assert!(!closer.is_finished(), "the close must still be lingering (the peer reads nothing)");
+        stop(&cx);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(closer.join().unwrap());
+        });
+        let closed = rx.recv_timeout(Duration::from_secs(2));
+        assert!(table_user.is_some_and(|r| r.is_ok()), "another thread's call waited for the table lock");
+        let (r, took) = closed.expect("the lingering close did not stop with the instance");
+        assert_eq!(r, Err(Error::Trap(crate::errno::Trap("stop".into()))));
+        assert!(took < Duration::from_secs(2), "took {took:?}");
+    }
+
+    #[test]
+    fn fd_close_of_a_lingering_socket_is_interruptible() {
+        lingering_close_is_interruptible_and_holds_no_lock(false);
+    }
+
+    #[test]
+    fn fd_renumber_onto_a_lingering_socket_is_interruptible_and_releases_the_table() {
+        lingering_close_is_interruptible_and_holds_no_lock(true);
+    }
+
+    #[test]
+    fn a_lingering_close_still_waits_for_the_peer() {
+        // A peer that never reads: the close waits for the whole linger time, then returns.
+        let (ours, peer) = crate::net::testing::lingering_pair(1);
+        let cx = CtxBuilder::new().build().unwrap();
+        let mut bytes = memory();
+        let mem = &mut GuestMemory::new(&mut bytes);
+        let sock = push_socket(&cx, ours);
+        let start = std::time::Instant::now();
+        fd_close(&cx, mem, sock).unwrap();
+        let took = start.elapsed();
+        assert!((Duration::from_millis(900)..Duration::from_secs(3)).contains(&took), "took {took:?}");
+        // The data was not thrown away: the peer still gets all of it, then EOF.
+        assert!(crate::net::testing::drain(peer) > 0);
+
+        // A peer that reads after 300 ms: the close returns once everything is acknowledged.
+        let (ours, peer) = crate::net::testing::lingering_pair(5);
+        let sock = push_socket(&cx, ours);
+        let reader = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            crate::net::testing::drain(peer)
+        });
+        let start = std::time::Instant::now();
+        fd_close(&cx, mem, sock).unwrap();
+        let took = start.elapsed();
+        assert!((Duration::from_millis(250)..Duration::from_secs(3)).contains(&took), "took {took:?}");
+        assert!(reader.join().unwrap() > 0);
+    }
+
+    /// A guest memory of 2 MiB + 4 KiB holding one iovec at 0 for `len` bytes at 4096.
+    fn big_write(len: usize) -> Vec<u8> {
+        let mut bytes = vec![0u8; 4096 + len];
+        for (i, b) in bytes[4096..].iter_mut().enumerate() {
+            *b = (i * 7 % 251) as u8;
+        }
+        bytes[0..4].copy_from_slice(&4096u32.to_le_bytes());
+        bytes[4..8].copy_from_slice(&(len as u32).to_le_bytes());
+        bytes
+    }
+
+    /// A context whose stdout (fd 1) is the write end of a fresh pipe, either given as stdio
+    /// (then reopened privately) or pushed as a shared, blocking stream; and the read end.
+    fn stdout_pipe(shared: bool) -> (Arc<Ctx>, u32, std::fs::File) {
+        let (r, w) = rustix::pipe::pipe().unwrap();
+        let w = std::fs::File::from(w);
+        if shared {
+            let cx = CtxBuilder::new().build().unwrap();
+            let fd = cx.push(Descriptor::new(Kind::File(crate::table::File::new(w, Filetype::Unknown)))).unwrap();
+            (Arc::new(cx), fd, std::fs::File::from(r))
+        } else {
+            (Arc::new(CtxBuilder::new().stdio(1, w).build().unwrap()), 1, std::fs::File::from(r))
+        }
+    }
+
+    #[test]
+    fn a_blocking_write_to_a_pipe_nobody_reads_is_interruptible() {
+        for shared in [false, true] {
+            let (cx, fd, reader) = stdout_pipe(shared);
+            let writer = {
+                let cx = cx.clone();
+                std::thread::spawn(move || {
+                    let mut bytes = big_write(1 << 20);
+                    fd_write(&cx, &mut GuestMemory::new(&mut bytes), fd, 0, 1, 8)
+                })
+            };
+            std::thread::sleep(Duration::from_millis(200));
+            stop(&cx);
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let _ = tx.send(writer.join().unwrap());
+            });
+            let r = rx.recv_timeout(Duration::from_secs(2));
+            // Unblocks a writer stuck in the kernel (the bug) before failing.
+            drop(reader);
+            let r = r.unwrap_or_else(|_| panic!("shared={shared}: the write did not stop with the instance"));
+            assert_eq!(r, Err(Error::Trap(crate::errno::Trap("stop".into()))), "shared={shared}");
+        }
+    }
+
+    #[test]
+    fn blocking_writes_to_pipes_deliver_everything_and_nonblocking_ones_say_again() {
+        const LEN: usize = 3 << 20;
+        for shared in [false, true] {
+            let (cx, fd, mut reader) = stdout_pipe(shared);
+            let collector = std::thread::spawn(move || {
+                let mut got = Vec::new();
+                reader.read_to_end(&mut got).unwrap();
+                got
+            });
+            let mut bytes = big_write(LEN);
+            let mem = &mut GuestMemory::new(&mut bytes);
+            fd_write(&cx, mem, fd, 0, 1, 8).unwrap();
+            assert_eq!(mem.read::<u32>(8).unwrap() as usize, LEN, "shared={shared}");
+            let expected = mem.slice(4096, LEN as u32).unwrap().to_vec();
+            drop(cx);
+            assert!(collector.join().unwrap() == expected, "shared={shared}: the bytes differ");
+
+            // Nobody reads: a non-blocking guest's write fills the pipe, then gets EAGAIN.
+            let (cx, fd, _reader) = stdout_pipe(shared);
+            fd_fdstat_set_flags(&cx, mem, fd, fdflags::NONBLOCK as u32).unwrap();
+            let mut total = 0;
+            let mut again = false;
+            for _ in 0..100_000 {
+                match fd_write(&cx, mem, fd, 0, 1, 8) {
+                    Ok(()) => total += mem.read::<u32>(8).unwrap() as usize,
+                    Err(e) => {
+                        assert_eq!(e, Error::Errno(Errno::Again), "shared={shared}");
+                        again = true;
+                        break;
+                    }
+                }
+            }
+            assert!(again && total >= 4096 && total < LEN, "shared={shared}: {total} bytes, then EAGAIN");
+        }
+    }
+
+    #[test]
+    fn the_guest_nonblock_flag_leaves_a_shared_stdio_description_alone() {
+        let (r, w) = rustix::pipe::pipe().unwrap();
+        // The parent's view of stdin: the same open file description.
+        let parent = rustix::io::dup(&r).unwrap();
+        let cx = CtxBuilder::new().stdio(0, std::fs::File::from(r)).build().unwrap();
+        let mut bytes = memory();
+        let mem = &mut GuestMemory::new(&mut bytes);
+        fd_fdstat_set_flags(&cx, mem, 0, fdflags::NONBLOCK as u32).unwrap();
+        assert_eq!(fdflags_of(&cx, mem, 0), fdflags::NONBLOCK);
+        assert_eq!(errno(read(&cx, mem, 0, 10)), Errno::Again);
+        assert!(!rustix::fs::fcntl_getfl(&parent).unwrap().contains(OFlags::NONBLOCK), "the shell's stdin changed");
+        fd_fdstat_set_flags(&cx, mem, 0, 0).unwrap();
+        assert_eq!(fdflags_of(&cx, mem, 0), 0);
+        rustix::io::write(&w, b"x").unwrap();
+        assert_eq!(read(&cx, mem, 0, 10).unwrap(), b"x");
+    }
+
+    #[test]
+    fn regular_files_report_the_nonblock_flag_the_guest_asked_for() {
+        let (_tmp, cx) = sandbox();
+        let mut bytes = memory();
+        let mem = &mut GuestMemory::new(&mut bytes);
+        let plain = open(&cx, mem, "f", CREATE, RW, 0).unwrap();
+        assert_eq!(fdflags_of(&cx, mem, plain), 0);
+        let host = &cx.get(plain, 0).unwrap();
+        assert!(!rustix::fs::fcntl_getfl(&host.as_file().unwrap().file).unwrap().contains(OFlags::NONBLOCK));
+        let nb = open(&cx, mem, "f", 0, RW, fdflags::NONBLOCK).unwrap();
+        assert_eq!(fdflags_of(&cx, mem, nb), fdflags::NONBLOCK);
+        assert_eq!(write(&cx, mem, nb, b"abc").unwrap(), 3);
+        assert_eq!(read(&cx, mem, plain, 10).unwrap(), b"abc");
+    }
 }

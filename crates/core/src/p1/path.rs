@@ -787,4 +787,108 @@ mod tests {
         assert_eq!(errno(path_filestat_set_times(&cx, mem, ROOT, 4, ptr, len, 0, 0, 0)), Errno::Inval);
         assert!(matches!(stat(&cx, mem, "f", 2), Err(Error::Errno(Errno::Inval))));
     }
+
+    /// A fresh sandbox holding a FIFO "p" (its host path is returned too).
+    fn fifo_sandbox() -> (tempfile::TempDir, std::sync::Arc<Ctx>, PathBuf) {
+        let (tmp, cx) = sandbox();
+        let fifo = tmp.path().join("p");
+        let mode = rustix::fs::Mode::RUSR | rustix::fs::Mode::WUSR;
+        rustix::fs::mknodat(rustix::fs::CWD, &fifo, rustix::fs::FileType::Fifo, mode, 0).unwrap();
+        (tmp, std::sync::Arc::new(cx), fifo)
+    }
+
+    /// Runs `op` on another thread; None if it takes longer than `limit`.
+    fn within<T: Send + 'static>(limit: Duration, op: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(op());
+        });
+        rx.recv_timeout(limit).ok()
+    }
+
+    #[test]
+    fn opening_a_fifo_never_waits_in_open_and_data_flows_both_ways() {
+        let (_tmp, cx, fifo) = fifo_sandbox();
+        // Reading: the open returns at once; the first read waits for a writer, gets its
+        // data, and the next one the end of the stream.
+        let guest = {
+            let cx = cx.clone();
+            std::thread::spawn(move || {
+                let mut bytes = memory();
+                let mem = &mut GuestMemory::new(&mut bytes);
+                let start = Instant::now();
+                let fd = open(&cx, mem, "p", 0, rights::FD_READ, 0)?;
+                let opened = start.elapsed();
+                let data = read(&cx, mem, fd, 100)?;
+                let read_at = start.elapsed();
+                let end = read(&cx, mem, fd, 100)?;
+                fd::fd_close(&cx, mem, fd)?;
+                Ok::<_, Error>((opened, data, read_at, end))
+            })
+        };
+        std::thread::sleep(Duration::from_millis(300));
+        let native = within(Duration::from_secs(2), {
+            let fifo = fifo.clone();
+            move || std::fs::write(fifo, b"to the guest")
+        });
+        assert!(native.is_some_and(|r| r.is_ok()), "the guest's reader was not open");
+        let (opened, data, read_at, end) = guest.join().unwrap().unwrap();
+        assert!(opened < Duration::from_millis(200), "path_open waited {opened:?} for a writer");
+        assert_eq!(data, b"to the guest");
+        assert!(read_at >= Duration::from_millis(250), "the read did not wait for the writer");
+        assert_eq!(end, b"", "after the writer left");
+
+        // Writing: with NONBLOCK and no reader, ENXIO, as POSIX says.
+        let mut bytes = memory();
+        let mem = &mut GuestMemory::new(&mut bytes);
+        assert_eq!(errno(open(&cx, mem, "p", 0, rights::FD_WRITE, fdflags::NONBLOCK)), Errno::Nxio);
+        // Without, the open waits for a reader, then the data goes through.
+        let guest = {
+            let cx = cx.clone();
+            std::thread::spawn(move || {
+                let mut bytes = memory();
+                let mem = &mut GuestMemory::new(&mut bytes);
+                let start = Instant::now();
+                let fd = open(&cx, mem, "p", 0, rights::FD_WRITE, 0)?;
+                let opened = start.elapsed();
+                write(&cx, mem, fd, b"from the guest")?;
+                fd::fd_close(&cx, mem, fd)?;
+                Ok::<_, Error>(opened)
+            })
+        };
+        std::thread::sleep(Duration::from_millis(300));
+        let got = within(Duration::from_secs(2), move || std::fs::read(fifo));
+        let opened = guest.join().unwrap().unwrap();
+        assert_eq!(got.expect("the native reader got nothing").unwrap(), b"from the guest");
+        assert!(opened >= Duration::from_millis(250), "the open did not wait for a reader: {opened:?}");
+    }
+
+    #[test]
+    fn waiting_on_a_fifo_ends_with_the_instance() {
+        for write_side in [false, true] {
+            let (_tmp, cx, fifo) = fifo_sandbox();
+            let guest = {
+                let cx = cx.clone();
+                std::thread::spawn(move || {
+                    let mut bytes = memory();
+                    let mem = &mut GuestMemory::new(&mut bytes);
+                    if write_side {
+                        open(&cx, mem, "p", 0, rights::FD_WRITE, 0).map(|_| ())
+                    } else {
+                        let fd = open(&cx, mem, "p", 0, rights::FD_READ, 0)?;
+                        read(&cx, mem, fd, 10).map(|_| ())
+                    }
+                })
+            };
+            std::thread::sleep(Duration::from_millis(200));
+            cx.interrupt.trigger(Error::Trap(crate::errno::Trap("stop".into())));
+            let ended = within(Duration::from_secs(2), move || guest.join().unwrap());
+            if ended.is_none() {
+                // Stuck in open(2) (the bug): a native reader-and-writer sets it free.
+                let _unblock = std::fs::OpenOptions::new().read(true).write(true).open(&fifo);
+                panic!("write_side={write_side}: the guest stayed blocked after the instance stopped");
+            }
+            assert_eq!(ended.unwrap(), Err(Error::Trap(crate::errno::Trap("stop".into()))), "write_side={write_side}");
+        }
+    }
 }
