@@ -9,11 +9,14 @@
 //! - `guest`: the guest libraries (C with CMake, Rust wasock-net) and their examples.
 //! - `threads`: wasi-threads guests.
 //! - `faults`: resets, half-closes, refusals, timeouts, full buffers, fd exhaustion, limits.
+//! - `blocking`: host calls that could block in the kernel (a full pipe, a lingering close, a
+//!   FIFO open) are stopped by --timeout and otherwise behave as on Linux.
 //! - `soak`: many connections through a wasm echo server, every byte checked.
 //! - `util`: building guests and running the CLI with a time limit.
 //!
 //! `every_program_has_a_test` fails when a file in tests/programs is not used by any test.
 
+mod blocking;
 mod cli;
 mod faults;
 mod guest;

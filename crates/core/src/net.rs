@@ -188,10 +188,22 @@ pub(crate) mod testing {
         ours.set_nonblocking(true).unwrap();
         let chunk = [0x5au8; 4096];
         let mut stuck = 0usize;
+        // Full means EAGAIN for 100 ms in a row (the peer's kernel may still take in what is
+        // in flight before). Bounded in count.
+        let mut idle = 0;
         for _ in 0..10_000 {
             match ours.send(&chunk) {
-                Ok(n) => stuck += n,
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Ok(n) => {
+                    stuck += n;
+                    idle = 0;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    idle += 1;
+                    if idle == 10 {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(10));
+                }
                 Err(e) => panic!("filling the send queue: {e}"),
             }
         }
