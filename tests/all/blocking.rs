@@ -75,14 +75,21 @@ fn assert_stopped_by_timeout(out: &Output) {
     assert_eq!(out.code(), Some(1), "a timeout exits with status 1\n{out}");
     out.assert_stderr_contains("--timeout of 1000 ms");
     assert!(out.elapsed < STOPPED_WITHIN, "--timeout=1000 took {:?} to stop the guest\n{out}", out.elapsed);
-    assert!(!out.stdout.contains("FAILED") && !out.stderr.contains("FAILED"), "a blocked call returned\n{out}");
+    assert!(
+        !out.stdout.contains("FAILED") && !out.stderr.contains("FAILED"),
+        "a blocked call returned\n{out}"
+    );
 }
 
 /// The number after `key=` on the stdout line starting with `line`.
 #[track_caller]
 fn number(out: &Output, line: &str, key: &str) -> u64 {
-    let found = out.stdout.lines().find(|l| l.starts_with(line)).unwrap_or_else(|| panic!("no {line:?} line\n{out}"));
-    let value = found.split(' ').find_map(|w| w.strip_prefix(&format!("{key}="))).unwrap_or_else(|| panic!("no {key}= in {found:?}\n{out}"));
+    let found =
+        out.stdout.lines().find(|l| l.starts_with(line)).unwrap_or_else(|| panic!("no {line:?} line\n{out}"));
+    let value = found
+        .split(' ')
+        .find_map(|w| w.strip_prefix(&format!("{key}=")))
+        .unwrap_or_else(|| panic!("no {key}= in {found:?}\n{out}"));
     value.parse().unwrap_or_else(|_| panic!("{key}={value} is not a number\n{out}"))
 }
 
@@ -140,7 +147,10 @@ fn closing_a_lingering_socket_is_stopped_by_the_timeout() {
         drop(guest_done);
         let _ = peer.join();
         assert!(out.stdout.contains("closing"), "{mode}: the guest got as far as closing\n{out}");
-        assert!(!out.stdout.contains("closed errno"), "{mode}: the close waited less than its linger time\n{out}");
+        assert!(
+            !out.stdout.contains("closed errno"),
+            "{mode}: the close waited less than its linger time\n{out}"
+        );
         assert_stopped_by_timeout(&out);
     }
 }
@@ -158,14 +168,17 @@ fn a_lingering_close_without_timeout_still_waits_then_delivers_everything() {
         assert!((900..3000).contains(&waited), "{mode}: SO_LINGER of 1 s waited {waited} ms\n{out}");
         let filled = number(&out, "filled", "n") as usize;
         assert!(filled > 0, "{mode}\n{out}");
-        assert_eq!(received, filled, "{mode}: the peer must still get every byte, then the end of the stream\n{out}");
+        assert_eq!(
+            received, filled,
+            "{mode}: the peer must still get every byte, then the end of the stream\n{out}"
+        );
     }
 }
 
 /// Makes the FIFO `dir/name`.
 fn mkfifo(dir: &Path, name: &str) {
     let mode = rustix::fs::Mode::RUSR | rustix::fs::Mode::WUSR;
-    rustix::fs::mknodat(rustix::fs::CWD, &dir.join(name), rustix::fs::FileType::Fifo, mode, 0)
+    rustix::fs::mknodat(rustix::fs::CWD, dir.join(name), rustix::fs::FileType::Fifo, mode, 0)
         .expect("mkfifo in the granted directory");
 }
 
@@ -238,6 +251,11 @@ fn fifos_with_peers_carry_data_both_ways() {
     sender.join().expect("native writer").expect("write to the guest's FIFO");
     let out = guest.finish();
     out.assert_success();
-    assert!(echoed == message, "the guest echoed {} bytes, not the same {}\n{out}", echoed.len(), message.len());
+    assert!(
+        echoed == message,
+        "the guest echoed {} bytes, not the same {}\n{out}",
+        echoed.len(),
+        message.len()
+    );
     assert_eq!(number(&out, "copied", "n"), message.len() as u64, "{out}");
 }

@@ -106,7 +106,8 @@ impl Socket {
         }
         let _ = self.socket.shutdown(std::net::Shutdown::Write);
         // A negative time is the kernel's "forever" (it saturates).
-        let deadline = u64::try_from(seconds).ok().and_then(|s| Instant::now().checked_add(Duration::from_secs(s)));
+        let deadline =
+            u64::try_from(seconds).ok().and_then(|s| Instant::now().checked_add(Duration::from_secs(s)));
         // Nothing can be polled for "acknowledged": check with a growing pause.
         let mut pause = Duration::from_millis(1);
         loop {

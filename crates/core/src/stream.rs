@@ -79,7 +79,11 @@ impl File {
 /// Opens the pipe, FIFO or device behind `file` again, as a new open file description that is
 /// O_NONBLOCK, with the same access mode. Opening /proc/self/fd/N of a pipe reaches the same
 /// pipe (a new reader or writer of it), so the original can be closed afterwards.
-fn reopen_nonblocking(file: &std::fs::File, flags: OFlags, stat: &rustix::fs::Stat) -> io::Result<std::fs::File> {
+fn reopen_nonblocking(
+    file: &std::fs::File,
+    flags: OFlags,
+    stat: &rustix::fs::Stat,
+) -> io::Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
     let access = flags & OFlags::RWMODE;
     let reopened = std::fs::OpenOptions::new()
@@ -228,8 +232,9 @@ pub(crate) fn write(cx: &Ctx, f: &File, data: &[IoSlice<'_>]) -> Result<usize> {
                 // buffer holds PIPE_BUF bytes: a write of at most that never waits.
                 (&f.file).write_vectored(&prefix(bufs, libc::PIPE_BUF))
             }
-            IoMode::SharedSocket => socket2::SockRef::from(&f.file)
-                .send_vectored_with_flags(bufs, libc::MSG_DONTWAIT | NO_SIGNAL),
+            IoMode::SharedSocket => {
+                socket2::SockRef::from(&f.file).send_vectored_with_flags(bufs, libc::MSG_DONTWAIT | NO_SIGNAL)
+            }
             _ => (&f.file).write_vectored(bufs),
         };
         match result {

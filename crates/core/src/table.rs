@@ -56,7 +56,12 @@ impl File {
         File::with_mode(file, filetype, mode, false)
     }
 
-    pub(crate) fn with_mode(file: std::fs::File, filetype: Filetype, mode: IoMode, nonblocking: bool) -> File {
+    pub(crate) fn with_mode(
+        file: std::fs::File,
+        filetype: Filetype,
+        mode: IoMode,
+        nonblocking: bool,
+    ) -> File {
         File { file, filetype, mode, awaits_writer: false, nonblocking: AtomicBool::new(nonblocking) }
     }
 

@@ -1167,7 +1167,8 @@ mod tests {
         let w = std::fs::File::from(w);
         if shared {
             let cx = CtxBuilder::new().build().unwrap();
-            let fd = cx.push(Descriptor::new(Kind::File(crate::table::File::new(w, Filetype::Unknown)))).unwrap();
+            let fd =
+                cx.push(Descriptor::new(Kind::File(crate::table::File::new(w, Filetype::Unknown)))).unwrap();
             (Arc::new(cx), fd, std::fs::File::from(r))
         } else {
             (Arc::new(CtxBuilder::new().stdio(1, w).build().unwrap()), 1, std::fs::File::from(r))
@@ -1232,7 +1233,7 @@ mod tests {
                     }
                 }
             }
-            assert!(again && total >= 4096 && total < LEN, "shared={shared}: {total} bytes, then EAGAIN");
+            assert!(again && (4096..LEN).contains(&total), "shared={shared}: {total} bytes, then EAGAIN");
         }
     }
 
@@ -1247,7 +1248,10 @@ mod tests {
         fd_fdstat_set_flags(&cx, mem, 0, fdflags::NONBLOCK as u32).unwrap();
         assert_eq!(fdflags_of(&cx, mem, 0), fdflags::NONBLOCK);
         assert_eq!(errno(read(&cx, mem, 0, 10)), Errno::Again);
-        assert!(!rustix::fs::fcntl_getfl(&parent).unwrap().contains(OFlags::NONBLOCK), "the shell's stdin changed");
+        assert!(
+            !rustix::fs::fcntl_getfl(&parent).unwrap().contains(OFlags::NONBLOCK),
+            "the shell's stdin changed"
+        );
         fd_fdstat_set_flags(&cx, mem, 0, 0).unwrap();
         assert_eq!(fdflags_of(&cx, mem, 0), 0);
         rustix::io::write(&w, b"x").unwrap();

@@ -888,7 +888,11 @@ mod tests {
                 let _unblock = std::fs::OpenOptions::new().read(true).write(true).open(&fifo);
                 panic!("write_side={write_side}: the guest stayed blocked after the instance stopped");
             }
-            assert_eq!(ended.unwrap(), Err(Error::Trap(crate::errno::Trap("stop".into()))), "write_side={write_side}");
+            assert_eq!(
+                ended.unwrap(),
+                Err(Error::Trap(crate::errno::Trap("stop".into()))),
+                "write_side={write_side}"
+            );
         }
     }
 }
