@@ -118,12 +118,16 @@ pub fn path_filestat_set_times(
     let follow = follows(flags)?;
     let (atime, mtime) = time_specs(atim, mtim, fst_flags)?;
     let path = read_path(mem, path, path_len)?;
-    if follow {
-        cap_fs_ext::DirExt::set_times(dir, &path, atime.to_cap(), mtime.to_cap())
-    } else {
-        cap_fs_ext::DirExt::set_symlink_times(dir, &path, atime.to_cap(), mtime.to_cap())
-    }
-    .map_err(fs_errno)?;
+    // cap-std's set_times opens the file to call futimens on it, and opening a FIFO waits in
+    // open(2) for a peer. So a final symlink is resolved first (by cap-std, inside the
+    // sandbox, as path_link does) and the times are set on what the path then names, which
+    // utimensat does without opening it.
+    let target = match follow {
+        true => dir.canonicalize(&path).map_err(fs_errno)?,
+        false => PathBuf::from(path),
+    };
+    let target = if target.as_os_str().is_empty() { PathBuf::from(".") } else { target };
+    cap_fs_ext::DirExt::set_symlink_times(dir, &target, atime.to_cap(), mtime.to_cap()).map_err(fs_errno)?;
     Ok(())
 }
 
@@ -894,5 +898,41 @@ mod tests {
                 "write_side={write_side}"
             );
         }
+    }
+
+    #[test]
+    fn setting_the_times_of_a_fifo_does_not_open_it() {
+        let (tmp, cx, fifo) = fifo_sandbox();
+        host_symlink("p", tmp.path().join("link")).unwrap();
+        let at = 1_000_000_000_123_456_789u64;
+        let both = (fstflags::ATIM | fstflags::MTIM) as u32;
+        let set = within(Duration::from_secs(2), {
+            let cx = cx.clone();
+            move || {
+                let mut bytes = memory();
+                let mem = &mut GuestMemory::new(&mut bytes);
+                let mut results = Vec::new();
+                for name in ["p", "link", "."] {
+                    let (ptr, len) = put(mem, PATH, name.as_bytes());
+                    results.push(path_filestat_set_times(&cx, mem, ROOT, FOLLOW, ptr, len, at, at, both));
+                }
+                results
+            }
+        });
+        let Some(results) = set else {
+            // Stuck in open(2) (the bug): a native reader-and-writer sets it free.
+            let _unblock = std::fs::OpenOptions::new().read(true).write(true).open(&fifo);
+            panic!("path_filestat_set_times waited for a FIFO peer");
+        };
+        assert!(results.iter().all(|r| r.is_ok()), "{results:?}");
+        let mut bytes = memory();
+        let mem = &mut GuestMemory::new(&mut bytes);
+        for name in ["p", "."] {
+            let st = stat(&cx, mem, name, FOLLOW).unwrap();
+            assert_eq!((st.3, st.4), (at, at), "{name}");
+        }
+        // The link itself was left alone.
+        let link = stat(&cx, mem, "link", 0).unwrap();
+        assert_ne!(link.4, at);
     }
 }
