@@ -14,7 +14,7 @@ use crate::ctx::Ctx;
 use crate::errno::{Errno, Result};
 use crate::sys;
 
-/// The longest pause between two looks at a lingering socket's send queue.
+/// The longest pause between two looks at a lingering socket's state.
 const MAX_LINGER_PAUSE: Duration = Duration::from_millis(50);
 
 /// A guest socket.
@@ -90,38 +90,39 @@ impl Socket {
 
     /// Waits as close(2) of this socket would before it is closed: with SO_LINGER on and a
     /// non-zero time, a connected TCP socket sends its FIN and waits until the peer has
-    /// acknowledged everything, or the time has passed (then the kernel keeps sending in the
-    /// background). The kernel's own wait cannot be interrupted, so it is done here, polling
-    /// SIOCOUTQ, and the host close that follows never waits (see [`Drop`]). As in Linux,
-    /// unread input makes the close a reset without waiting, and the guest's NONBLOCK flag does
-    /// not matter. Call it only on a socket no other call uses: it shuts down the sending side.
+    /// acknowledged everything, FIN included, or the time has passed (then the kernel keeps
+    /// sending in the background). The kernel's own wait cannot be interrupted, so it is done
+    /// here and the host close that follows never waits (see [`Drop`]). As in Linux, unread
+    /// input makes the close a reset without waiting, and the guest's NONBLOCK flag does not
+    /// matter. Call it only on a socket no other call uses: it shuts down the sending side.
     pub fn linger_before_close(&self, cx: &Ctx) -> Result<()> {
         let fd = self.socket.as_fd();
         if !self.stream {
             return Ok(());
         }
         let Ok((true, seconds)) = sys::linger(fd) else { return Ok(()) };
-        if seconds == 0 || self.socket.peer_addr().is_err() || sys::bytes_readable(fd).unwrap_or(0) > 0 {
+        if seconds == 0 || sys::bytes_readable(fd).unwrap_or(0) > 0 {
             return Ok(());
         }
         let _ = self.socket.shutdown(std::net::Shutdown::Write);
         // A negative time is the kernel's "forever" (it saturates).
         let deadline =
             u64::try_from(seconds).ok().and_then(|s| Instant::now().checked_add(Duration::from_secs(s)));
-        // Nothing can be polled for "acknowledged": check with a growing pause.
+        // The states Linux's lingering close waits in; nothing can be polled for leaving
+        // them, so look again after a growing pause.
         let mut pause = Duration::from_millis(1);
-        loop {
-            if !matches!(sys::bytes_unacknowledged(fd), Ok(n) if n > 0) {
-                return Ok(());
-            }
+        while sys::tcp_state(fd)
+            .is_ok_and(|s| matches!(s, sys::TCP_FIN_WAIT1 | sys::TCP_CLOSING | sys::TCP_LAST_ACK))
+        {
             let now = Instant::now();
             if deadline.is_some_and(|d| now >= d) {
-                return Ok(());
+                break;
             }
             let wake = deadline.map_or(now + pause, |d| d.min(now + pause));
             cx.interrupt.wait(&mut [], Some(wake))?;
             pause = (pause * 2).min(MAX_LINGER_PAUSE);
         }
+        Ok(())
     }
 
     /// Runs `op` until it stops saying EAGAIN, waiting for readiness in between, unless the
@@ -208,7 +209,7 @@ pub(crate) mod testing {
                 Err(e) => panic!("filling the send queue: {e}"),
             }
         }
-        assert!(stuck > 0 && crate::sys::bytes_unacknowledged(std::os::fd::AsFd::as_fd(&ours)).unwrap() > 0);
+        assert!(stuck > 0);
         crate::sys::set_linger(std::os::fd::AsFd::as_fd(&ours), true, seconds).unwrap();
         (ours, peer)
     }

@@ -1147,6 +1147,16 @@ mod tests {
         let took = start.elapsed();
         assert!((Duration::from_millis(250)..Duration::from_secs(3)).contains(&took), "took {took:?}");
         assert!(reader.join().unwrap() > 0);
+
+        // A peer that resets the connection (it closes with unread data): nothing is left to
+        // wait for, as in Linux.
+        let (ours, peer) = crate::net::testing::lingering_pair(5);
+        let sock = push_socket(&cx, ours);
+        drop(peer);
+        std::thread::sleep(Duration::from_millis(50));
+        let start = std::time::Instant::now();
+        fd_close(&cx, mem, sock).unwrap();
+        assert!(start.elapsed() < Duration::from_millis(500), "took {:?}", start.elapsed());
     }
 
     /// A guest memory of 2 MiB + 4 KiB holding one iovec at 0 for `len` bytes at 4096.
