@@ -363,7 +363,8 @@ pub fn fd_pwrite(
     write_size(mem, nwritten, n)
 }
 
-/// `fd_read`: files with readv, streams after waiting for input, sockets with recvmsg.
+/// `fd_read`: files with readv, streams through [`stream::read`] (waiting for input
+/// interruptibly), sockets with recvmsg.
 pub fn fd_read(
     cx: &Ctx,
     mem: &mut GuestMemory<'_>,
