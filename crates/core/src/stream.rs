@@ -97,6 +97,13 @@ fn reopen_nonblocking(
     if (again.st_dev, again.st_ino, again.st_rdev) != (stat.st_dev, stat.st_ino, stat.st_rdev) {
         return Err(io::ErrorKind::NotFound.into());
     }
+    // A FIFO reader opened non-blocking while no writer is left never reports a hang-up until
+    // a new writer comes (Linux), so a guest polling it would never see the end of its input.
+    // The original knows the writers have gone; keep it then.
+    let hung_up = |f: BorrowedFd<'_>| poll_now(f, sys::POLLIN).is_ok_and(|r| r & sys::POLLHUP != 0);
+    if access != OFlags::WRONLY && hung_up(file.as_fd()) && !hung_up(reopened.as_fd()) {
+        return Err(io::ErrorKind::BrokenPipe.into());
+    }
     Ok(reopened)
 }
 
@@ -254,5 +261,47 @@ pub(crate) fn write(cx: &Ctx, f: &File, data: &[IoSlice<'_>]) -> Result<usize> {
             }
             Err(e) => return if written > 0 { Ok(written) } else { Err(e.into()) },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ctx::CtxBuilder;
+    use crate::memory::GuestMemory;
+    use crate::p1::fs_util::testing::{memory, read};
+
+    #[test]
+    fn stdio_pipes_are_reopened_privately_and_a_fifo_whose_writer_left_still_hangs_up() {
+        let (r, w) = rustix::pipe::pipe().unwrap();
+        let cx = CtxBuilder::new().stdio(0, r.into()).stdio(1, w.into()).build().unwrap();
+        for fd in [0, 1] {
+            let d = cx.get(fd, 0).unwrap();
+            let f = d.as_file().unwrap();
+            assert_eq!(f.mode, IoMode::Nonblocking, "fd {fd}");
+            assert!(rustix::fs::fcntl_getfl(&f.file).unwrap().contains(OFlags::NONBLOCK));
+            assert!(!f.is_nonblocking(), "the guest still sees a blocking fd {fd}");
+        }
+
+        // A shell's `< fifo`: its open waited for the writer, which wrote and left before
+        // wasock started.
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("p");
+        let mode = rustix::fs::Mode::RUSR | rustix::fs::Mode::WUSR;
+        rustix::fs::mknodat(rustix::fs::CWD, &fifo, FileType::Fifo, mode, 0).unwrap();
+        let reader = std::thread::spawn({
+            let fifo = fifo.clone();
+            move || std::fs::File::open(fifo).unwrap()
+        });
+        std::fs::write(&fifo, b"hi").unwrap();
+        let stdin = reader.join().unwrap();
+        let cx = CtxBuilder::new().stdio(0, stdin).build().unwrap();
+        let d = cx.get(0, 0).unwrap();
+        let revents = poll_now(d.as_file().unwrap().file.as_fd(), sys::POLLIN).unwrap();
+        assert!(revents & sys::POLLHUP != 0, "a guest polling stdin must see the writer has gone");
+        let mut bytes = memory();
+        let mem = &mut GuestMemory::new(&mut bytes);
+        assert_eq!(read(&cx, mem, 0, 10).unwrap(), b"hi");
+        assert_eq!(read(&cx, mem, 0, 10).unwrap(), b"");
     }
 }
