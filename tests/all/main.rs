@@ -11,11 +11,14 @@
 //! - `threads`: wasi-threads guests.
 //! - `hostile`: a hostile guest against the network policy and the limits (issue 10).
 //! - `faults`: resets, half-closes, refusals, timeouts, full buffers, fd exhaustion, limits.
+//! - `blocking`: host calls that could block in the kernel (a full pipe, a lingering close, a
+//!   FIFO open) are stopped by --timeout and otherwise behave as on Linux.
 //! - `soak`: many connections through a wasm echo server, every byte checked.
 //! - `util`: building guests and running the CLI with a time limit.
 //!
 //! `every_program_has_a_test` fails when a file in tests/programs is not used by any test.
 
+mod blocking;
 mod cli;
 mod docs;
 mod faults;

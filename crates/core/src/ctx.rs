@@ -6,7 +6,6 @@ use std::os::fd::AsFd;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::abi::Filetype;
 use crate::errno::{Errno, Result};
 use crate::interrupt::Interrupt;
 use crate::policy::{AddrPool, Policy, PolicyError};
@@ -110,6 +109,8 @@ impl CtxBuilder {
     }
 
     /// Uses `file` as the guest's stdin (0), stdout (1) or stderr (2) instead of the host's.
+    /// Like the host's, it is treated as shared with others: its flags are never changed (see
+    /// [`File::stdio`]).
     pub fn stdio(&mut self, fd: usize, file: std::fs::File) -> &mut Self {
         self.stdio[fd] = Some(file);
         self
@@ -186,9 +187,7 @@ impl CtxBuilder {
                     }
                 }
             };
-            let filetype =
-                file.metadata().map(|m| Filetype::from_std(m.file_type())).unwrap_or(Filetype::Unknown);
-            table.push(Descriptor::new(Kind::File(File { file, filetype }))).map_err(io::Error::other)?;
+            table.push(Descriptor::new(Kind::File(File::stdio(file)))).map_err(io::Error::other)?;
         }
         for (guest, dir) in self.preopens.drain(..) {
             table

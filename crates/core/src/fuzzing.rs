@@ -477,7 +477,7 @@ impl Harness {
         push(Kind::Socket(Socket::new(a.into(), true)?))?;
         push(Kind::Socket(Socket::new(b.into(), true)?))?;
         push(Kind::Socket(Socket::new(udp.into(), false)?))?;
-        push(Kind::File(File { file, filetype: Filetype::RegularFile }))?;
+        push(Kind::File(File::new(file, Filetype::RegularFile)))?;
         Ok(Fixture { cx: Arc::new(cx), listener_addr, udp_addr })
     }
 }

@@ -8,11 +8,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::abi::{Filetype, rights};
 use crate::errno::Errno;
 use crate::net::Socket;
+use crate::stream::IoMode;
 
 /// The default cap on open fds per instance.
 pub const DEFAULT_MAX_FDS: u32 = 1024;
@@ -33,6 +34,46 @@ pub struct File {
     pub file: std::fs::File,
     /// Reported by fd_fdstat_get and fd_filestat_get.
     pub filetype: Filetype,
+    /// How reads and writes avoid blocking in the kernel.
+    pub(crate) mode: IoMode,
+    /// A FIFO that path_open opened for reading without waiting for a writer: until a writer
+    /// has come, reading nothing means "wait", not end of file.
+    pub(crate) awaits_writer: bool,
+    /// The guest's NONBLOCK flag (the host flag is wasock's business, see [`IoMode`]).
+    nonblocking: AtomicBool,
+}
+
+impl File {
+    /// A host file of the given type, in blocking mode for the guest. Regular files,
+    /// directories and block devices are read and written directly; anything else is treated
+    /// as a stream whose open file description may be shared, and is never made non-blocking
+    /// on the host ([`IoMode::SharedBlocking`]). Stdio goes through [`File::stdio`] instead.
+    pub fn new(file: std::fs::File, filetype: Filetype) -> File {
+        let mode = match filetype {
+            Filetype::RegularFile | Filetype::Directory | Filetype::BlockDevice => IoMode::Direct,
+            _ => IoMode::SharedBlocking,
+        };
+        File::with_mode(file, filetype, mode, false)
+    }
+
+    pub(crate) fn with_mode(
+        file: std::fs::File,
+        filetype: Filetype,
+        mode: IoMode,
+        nonblocking: bool,
+    ) -> File {
+        File { file, filetype, mode, awaits_writer: false, nonblocking: AtomicBool::new(nonblocking) }
+    }
+
+    /// Whether the guest asked for non-blocking mode.
+    pub fn is_nonblocking(&self) -> bool {
+        self.nonblocking.load(Ordering::Relaxed)
+    }
+
+    /// Sets the guest's non-blocking mode; the host fd's own flag is left alone.
+    pub fn set_nonblocking(&self, on: bool) {
+        self.nonblocking.store(on, Ordering::Relaxed);
+    }
 }
 
 /// A directory capability.
@@ -171,17 +212,20 @@ impl FdTable {
         Ok(d)
     }
 
-    /// Moves `from` onto `to`, closing what was at `to` (fd_renumber). Both must be open.
-    pub fn renumber(&mut self, from: u32, to: u32) -> Result<(), Errno> {
+    /// Moves `from` onto `to` (fd_renumber). Both must be open. Returns what was at `to`, for
+    /// the caller to close once the table lock is released: closing may wait (a lingering
+    /// socket), and no lock may be held meanwhile.
+    #[must_use = "the displaced entry must be closed after the table lock is released"]
+    pub fn renumber(&mut self, from: u32, to: u32) -> Result<Option<Arc<Descriptor>>, Errno> {
         if !self.entries.contains_key(&to) {
             return Err(Errno::Badf);
         }
         let d = self.get(from)?;
-        if from != to {
-            self.remove(from)?;
-            self.entries.insert(to, d);
+        if from == to {
+            return Ok(None);
         }
-        Ok(())
+        self.remove(from)?;
+        Ok(self.entries.insert(to, d))
     }
 
     /// Whether the table holds its maximum: the next push is EMFILE.
@@ -206,7 +250,7 @@ mod tests {
 
     fn file() -> Descriptor {
         let f = tempfile::tempfile().unwrap();
-        Descriptor::new(Kind::File(File { file: f, filetype: Filetype::RegularFile }))
+        Descriptor::new(Kind::File(File::new(f, Filetype::RegularFile)))
     }
 
     #[test]
@@ -237,8 +281,11 @@ mod tests {
         t.push(file()).unwrap();
         t.push(file()).unwrap();
         let moved = t.get(0).unwrap();
-        t.renumber(0, 1).unwrap();
+        let target = t.get(1).unwrap();
+        let displaced = t.renumber(0, 1).unwrap().expect("the entry at 1 is handed back");
+        assert!(Arc::ptr_eq(&displaced, &target), "the caller closes it, outside the lock");
         assert!(Arc::ptr_eq(&t.get(1).unwrap(), &moved));
+        assert!(t.renumber(1, 1).unwrap().is_none(), "renumbering onto itself displaces nothing");
         assert_eq!(t.get(0).err(), Some(Errno::Badf));
         assert_eq!(t.renumber(1, 5).err(), Some(Errno::Badf));
         assert_eq!(t.push(file()).unwrap(), 0);

@@ -1,13 +1,14 @@
 //! The `fd_*` functions: reading, writing, seeking and inspecting open descriptors.
 //!
 //! Regular files, terminals and pipes are `Kind::File`, directories `Kind::Dir` and sockets
-//! `Kind::Socket`. Reads and writes on anything but a regular file first wait for readiness
-//! through [`Interrupt::wait`](crate::interrupt::Interrupt::wait), so that a guest blocked on
-//! stdin or a full pipe can still be stopped by `--timeout`.
+//! `Kind::Socket`. Reads and writes on anything but a regular file never block in the kernel
+//! ([`crate::stream`]): they wait in [`Interrupt::wait`](crate::interrupt::Interrupt::wait),
+//! so that a guest blocked on stdin or a full pipe can still be stopped by `--timeout`.
+//! Closing never blocks in the kernel either, and waits (for a lingering socket) only after
+//! the fd-table lock is released.
 
-use std::io::{self, Read, Write};
+use std::io;
 use std::num::NonZeroU64;
-use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::DirEntryExt;
 use std::sync::Arc;
@@ -19,7 +20,7 @@ use crate::ctx::Ctx;
 use crate::errno::{Errno, Result};
 use crate::memory::{self, GuestMemory};
 use crate::p1::fs_util::{filestat_from_stat, filetype_of, fs_errno, host_fd, time_specs};
-use crate::sys;
+use crate::stream::{self, IoMode};
 use crate::table::{Descriptor, Dir, Kind};
 use crate::wamr;
 
@@ -83,27 +84,14 @@ fn retry_eintr<T>(mut op: impl FnMut() -> io::Result<T>) -> io::Result<T> {
     }
 }
 
-/// Waits until a pipe, terminal or other stream is ready for `events`, interruptibly. A
-/// stream the guest put in non-blocking mode is not waited for: the read or write then says
-/// EAGAIN itself.
-fn wait_ready(cx: &Ctx, fd: BorrowedFd<'_>, events: i16) -> Result<()> {
-    if rustix::fs::fcntl_getfl(fd)?.contains(OFlags::NONBLOCK) {
-        return Ok(());
-    }
-    loop {
-        let mut set = [sys::pollfd(fd, events)];
-        if cx.interrupt.wait(&mut set, None)? > 0 {
-            return Ok(());
-        }
-    }
-}
-
 /// The descriptor for a positional call (seek, tell, pread, pwrite) holding `need`. Sockets,
-/// and streams that lack the rights, are not seekable: ESPIPE, as POSIX says.
+/// streams that lack the rights, and streams that could block (which pread and pwrite would
+/// do in the kernel) are not seekable: ESPIPE, as POSIX says.
 fn seekable(cx: &Ctx, fd: u32, need: u64) -> Result<Arc<Descriptor>> {
     let d = cx.get(fd, 0)?;
     match &d.kind {
         Kind::Socket(_) => return Err(Errno::Spipe.into()),
+        Kind::File(f) if f.mode != IoMode::Direct => return Err(Errno::Spipe.into()),
         Kind::File(f) if f.filetype != Filetype::RegularFile && d.require(need).is_err() => {
             return Err(Errno::Spipe.into());
         }
@@ -159,8 +147,19 @@ pub fn fd_allocate(cx: &Ctx, _mem: &mut GuestMemory<'_>, fd: u32, offset: u64, l
 /// `fd_close`. Closing a preopen is allowed (the guest loses that directory).
 pub fn fd_close(cx: &Ctx, _mem: &mut GuestMemory<'_>, fd: u32) -> Result<()> {
     let closed = cx.table().remove(fd)?;
-    // Dropped after the table lock is released; a call still using it keeps it alive.
-    drop(closed);
+    close(cx, closed)
+}
+
+/// Closes what the guest took out of the table (fd_close, the target of fd_renumber), after
+/// the table lock is released. A call still using it keeps it open until that call returns.
+/// If this was the last reference to a lingering socket, waits as its close(2) would, but
+/// interruptibly ([`Socket::linger_before_close`](crate::net::Socket::linger_before_close)).
+fn close(cx: &Ctx, closed: Arc<Descriptor>) -> Result<()> {
+    if let Ok(last) = Arc::try_unwrap(closed)
+        && let Kind::Socket(s) = &last.kind
+    {
+        s.linger_before_close(cx)?;
+    }
     Ok(())
 }
 
@@ -179,7 +178,11 @@ pub fn fd_datasync(cx: &Ctx, _mem: &mut GuestMemory<'_>, fd: u32) -> Result<()> 
 pub fn fd_fdstat_get(cx: &Ctx, mem: &mut GuestMemory<'_>, fd: u32, out: u32) -> Result<()> {
     let d = cx.get(fd, 0)?;
     let flags = match &d.kind {
-        Kind::File(f) => wasi_fdflags(rustix::fs::fcntl_getfl(&f.file)?.bits()),
+        // The host's NONBLOCK is wasock's choice (crate::stream); the guest sees its own.
+        Kind::File(f) => {
+            let host = wasi_fdflags(rustix::fs::fcntl_getfl(&f.file)?.bits()) & !fdflags::NONBLOCK;
+            if f.is_nonblocking() { host | fdflags::NONBLOCK } else { host }
+        }
         Kind::Dir(_) => 0,
         Kind::Socket(s) if s.is_nonblocking() => fdflags::NONBLOCK,
         Kind::Socket(_) => 0,
@@ -189,9 +192,10 @@ pub fn fd_fdstat_get(cx: &Ctx, mem: &mut GuestMemory<'_>, fd: u32, out: u32) -> 
     Ok(())
 }
 
-/// `fd_fdstat_set_flags`. Files: APPEND and NONBLOCK via `F_SETFL`; Linux cannot change
-/// the synchronisation flags after open, so asking for a different set is EINVAL. Sockets:
-/// only the guest-visible NONBLOCK (the host socket stays non-blocking). Directories: no-op.
+/// `fd_fdstat_set_flags`. Files: APPEND via `F_SETFL`; Linux cannot change the
+/// synchronisation flags after open, so asking for a different set is EINVAL. NONBLOCK, on
+/// files and sockets, is the guest's own flag: the host fd keeps the mode wasock chose, and a
+/// stdio fd shared with the parent's shell is never changed. Directories: no-op.
 pub fn fd_fdstat_set_flags(cx: &Ctx, _mem: &mut GuestMemory<'_>, fd: u32, flags: u32) -> Result<()> {
     let d = cx.get(fd, rights::FD_FDSTAT_SET_FLAGS)?;
     let flags = u16::try_from(flags).ok().filter(|f| f & !ALL_FDFLAGS == 0).ok_or(Errno::Inval)?;
@@ -201,9 +205,12 @@ pub fn fd_fdstat_set_flags(cx: &Ctx, _mem: &mut GuestMemory<'_>, fd: u32, flags:
             if host_oflags(flags) & HOST_SYNC_MASK != current & HOST_SYNC_MASK {
                 return Err(Errno::Inval.into());
             }
-            let settable = (libc::O_APPEND | libc::O_NONBLOCK) as u32;
-            let wanted = (current & !settable) | (host_oflags(flags) & settable);
-            rustix::fs::fcntl_setfl(&f.file, OFlags::from_bits_retain(wanted))?;
+            let append = libc::O_APPEND as u32;
+            let wanted = (current & !append) | (host_oflags(flags) & append);
+            if wanted != current {
+                rustix::fs::fcntl_setfl(&f.file, OFlags::from_bits_retain(wanted))?;
+            }
+            f.set_nonblocking(flags & fdflags::NONBLOCK != 0);
         }
         Kind::Dir(_) => {}
         Kind::Socket(s) => s.set_nonblocking(flags & fdflags::NONBLOCK != 0),
@@ -356,7 +363,8 @@ pub fn fd_pwrite(
     write_size(mem, nwritten, n)
 }
 
-/// `fd_read`: files with readv, streams after waiting for input, sockets with recvmsg.
+/// `fd_read`: files with readv, streams through [`stream::read`] (waiting for input
+/// interruptibly), sockets with recvmsg.
 pub fn fd_read(
     cx: &Ctx,
     mem: &mut GuestMemory<'_>,
@@ -369,14 +377,8 @@ pub fn fd_read(
     let iovs = mem.iovecs(iovs, iovs_len)?;
     // Checked before reading: data taken from a pipe or socket could not be given back.
     mem.check(nread, 4)?;
-    let want = memory::total_len(&iovs);
     let n = match &d.kind {
-        Kind::File(f) => {
-            if f.filetype != Filetype::RegularFile && want > 0 {
-                wait_ready(cx, f.file.as_fd(), sys::POLLIN)?;
-            }
-            mem.scatter(&iovs, |bufs| Ok(retry_eintr(|| (&f.file).read_vectored(bufs))?))?
-        }
+        Kind::File(f) => mem.scatter(&iovs, |bufs| stream::read(cx, f, bufs))?,
         // read(2) on a socket is recv(2) without flags.
         Kind::Socket(s) => wamr::io::receive(cx, s, mem, &iovs, 0, false)?.bytes,
         Kind::Dir(_) => return Err(Errno::IsDir.into()),
@@ -442,8 +444,11 @@ pub fn fd_readdir(
 
 /// `fd_renumber`: moves `fd` onto `to`, closing what was there. Both must be open.
 pub fn fd_renumber(cx: &Ctx, _mem: &mut GuestMemory<'_>, fd: u32, to: u32) -> Result<()> {
-    cx.table().renumber(fd, to)?;
-    Ok(())
+    let displaced = cx.table().renumber(fd, to)?;
+    match displaced {
+        Some(d) => close(cx, d),
+        None => Ok(()),
+    }
 }
 
 /// Moves the file offset; `whence` is a preview 1 `$whence`. Returns the new offset. Also
@@ -495,8 +500,9 @@ pub fn fd_tell(cx: &Ctx, mem: &mut GuestMemory<'_>, fd: u32, out: u32) -> Result
     Ok(())
 }
 
-/// `fd_write`: files with writev, streams after waiting for room, sockets as `sock_send`
-/// does (MSG_NOSIGNAL: a reset peer is EPIPE, never SIGPIPE).
+/// `fd_write`: files with writev, streams through [`stream::write`] (everything, for a
+/// blocking guest), sockets as `sock_send` does (MSG_NOSIGNAL: a reset peer is EPIPE, never
+/// SIGPIPE).
 pub fn fd_write(
     cx: &Ctx,
     mem: &mut GuestMemory<'_>,
@@ -508,14 +514,8 @@ pub fn fd_write(
     let d = cx.get(fd, rights::FD_WRITE)?;
     let iovs = mem.iovecs(iovs, iovs_len)?;
     mem.check(nwritten, 4)?;
-    let want = memory::total_len(&iovs);
     let n = match &d.kind {
-        Kind::File(f) => {
-            if f.filetype != Filetype::RegularFile && want > 0 {
-                wait_ready(cx, f.file.as_fd(), sys::POLLOUT)?;
-            }
-            mem.gather(&iovs, |bufs| Ok(retry_eintr(|| (&f.file).write_vectored(bufs))?))?
-        }
+        Kind::File(f) => mem.gather(&iovs, |bufs| stream::write(cx, f, bufs))?,
         // write(2) on a socket is send(2): everything, on a blocking stream socket.
         Kind::Socket(s) => mem.gather(&iovs, |bufs| wamr::io::send(cx, s, bufs, None))?,
         Kind::Dir(_) => return Err(Errno::Badf.into()),
@@ -531,6 +531,7 @@ mod tests {
     use crate::errno::Error;
     use crate::memory::MAX_IOVECS;
     use crate::p1::fs_util::testing::*;
+    use std::io::{Read, Write};
     use std::time::Duration;
 
     const CREATE: u16 = oflags::CREAT;
@@ -1103,5 +1104,231 @@ mod tests {
         assert_eq!(errno(read(&cx, mem, all, 4)), Errno::IsDir);
         assert_eq!(errno(write(&cx, mem, all, b"x")), Errno::Badf);
         assert_eq!(errno(seek_to(&cx, mem, all, 0, whence::SET)), Errno::IsDir);
+    }
+
+    /// Runs `op` on another thread and returns its result, or None if it takes longer than
+    /// `limit` (the thread is then left to finish by itself).
+    fn within<T: Send + 'static>(limit: Duration, op: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(op());
+        });
+        rx.recv_timeout(limit).ok()
+    }
+
+    fn stop(cx: &Ctx) {
+        cx.interrupt.trigger(Error::Trap(crate::errno::Trap("stop".into())));
+    }
+
+    /// fd_close (`renumber` false) or fd_renumber onto it of a socket that lingers 5 s with a
+    /// peer that reads nothing: other threads can use the table meanwhile, and the wait ends
+    /// as soon as the instance is stopped.
+    fn lingering_close_is_interruptible_and_holds_no_lock(renumber: bool) {
+        let (ours, _peer) = crate::net::testing::lingering_pair(5);
+        let cx = Arc::new(CtxBuilder::new().build().unwrap());
+        let sock = push_socket(&cx, ours);
+        let closer = {
+            let cx = cx.clone();
+            std::thread::spawn(move || {
+                let mut bytes = memory();
+                let mem = &mut GuestMemory::new(&mut bytes);
+                let start = std::time::Instant::now();
+                let r = if renumber { fd_renumber(&cx, mem, 0, sock) } else { fd_close(&cx, mem, sock) };
+                (r, start.elapsed())
+            })
+        };
+        std::thread::sleep(Duration::from_millis(200));
+        let table_user = {
+            let cx = cx.clone();
+            within(Duration::from_secs(1), move || {
+                let mut bytes = memory();
+                let mem = &mut GuestMemory::new(&mut bytes);
+                fd_fdstat_get(&cx, mem, 1, OUT)
+            })
+        };
+        assert!(!closer.is_finished(), "the close must still be lingering (the peer reads nothing)");
+        stop(&cx);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(closer.join().unwrap());
+        });
+        let closed = rx.recv_timeout(Duration::from_secs(2));
+        assert!(table_user.is_some_and(|r| r.is_ok()), "another thread's call waited for the table lock");
+        let (r, took) = closed.expect("the lingering close did not stop with the instance");
+        assert_eq!(r, Err(Error::Trap(crate::errno::Trap("stop".into()))));
+        assert!(took < Duration::from_secs(2), "took {took:?}");
+    }
+
+    #[test]
+    fn fd_close_of_a_lingering_socket_is_interruptible() {
+        lingering_close_is_interruptible_and_holds_no_lock(false);
+    }
+
+    #[test]
+    fn fd_renumber_onto_a_lingering_socket_is_interruptible_and_releases_the_table() {
+        lingering_close_is_interruptible_and_holds_no_lock(true);
+    }
+
+    #[test]
+    fn a_lingering_close_still_waits_for_the_peer() {
+        // A peer that never reads: the close waits for the whole linger time, then returns.
+        let (ours, peer) = crate::net::testing::lingering_pair(1);
+        let cx = CtxBuilder::new().build().unwrap();
+        let mut bytes = memory();
+        let mem = &mut GuestMemory::new(&mut bytes);
+        let sock = push_socket(&cx, ours);
+        let start = std::time::Instant::now();
+        fd_close(&cx, mem, sock).unwrap();
+        let took = start.elapsed();
+        assert!((Duration::from_millis(900)..Duration::from_secs(3)).contains(&took), "took {took:?}");
+        // The data was not thrown away: the peer still gets all of it, then EOF.
+        assert!(crate::net::testing::drain(peer) > 0);
+
+        // A peer that reads after 300 ms: the close returns once everything is acknowledged.
+        let (ours, peer) = crate::net::testing::lingering_pair(5);
+        let sock = push_socket(&cx, ours);
+        let reader = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            crate::net::testing::drain(peer)
+        });
+        let start = std::time::Instant::now();
+        fd_close(&cx, mem, sock).unwrap();
+        let took = start.elapsed();
+        assert!((Duration::from_millis(250)..Duration::from_secs(3)).contains(&took), "took {took:?}");
+        assert!(reader.join().unwrap() > 0);
+
+        // A peer that resets the connection (it closes with unread data): nothing is left to
+        // wait for, as in Linux.
+        let (ours, peer) = crate::net::testing::lingering_pair(5);
+        let sock = push_socket(&cx, ours);
+        drop(peer);
+        std::thread::sleep(Duration::from_millis(50));
+        let start = std::time::Instant::now();
+        fd_close(&cx, mem, sock).unwrap();
+        assert!(start.elapsed() < Duration::from_millis(500), "took {:?}", start.elapsed());
+    }
+
+    /// A guest memory of 2 MiB + 4 KiB holding one iovec at 0 for `len` bytes at 4096.
+    fn big_write(len: usize) -> Vec<u8> {
+        let mut bytes = vec![0u8; 4096 + len];
+        for (i, b) in bytes[4096..].iter_mut().enumerate() {
+            *b = (i * 7 % 251) as u8;
+        }
+        bytes[0..4].copy_from_slice(&4096u32.to_le_bytes());
+        bytes[4..8].copy_from_slice(&(len as u32).to_le_bytes());
+        bytes
+    }
+
+    /// A context whose stdout (fd 1) is the write end of a fresh pipe, either given as stdio
+    /// (then reopened privately) or pushed as a shared, blocking stream; and the read end.
+    fn stdout_pipe(shared: bool) -> (Arc<Ctx>, u32, std::fs::File) {
+        let (r, w) = rustix::pipe::pipe().unwrap();
+        let w = std::fs::File::from(w);
+        if shared {
+            let cx = CtxBuilder::new().build().unwrap();
+            let fd =
+                cx.push(Descriptor::new(Kind::File(crate::table::File::new(w, Filetype::Unknown)))).unwrap();
+            (Arc::new(cx), fd, std::fs::File::from(r))
+        } else {
+            (Arc::new(CtxBuilder::new().stdio(1, w).build().unwrap()), 1, std::fs::File::from(r))
+        }
+    }
+
+    #[test]
+    fn a_blocking_write_to_a_pipe_nobody_reads_is_interruptible() {
+        for shared in [false, true] {
+            let (cx, fd, reader) = stdout_pipe(shared);
+            let writer = {
+                let cx = cx.clone();
+                std::thread::spawn(move || {
+                    let mut bytes = big_write(1 << 20);
+                    fd_write(&cx, &mut GuestMemory::new(&mut bytes), fd, 0, 1, 8)
+                })
+            };
+            std::thread::sleep(Duration::from_millis(200));
+            stop(&cx);
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let _ = tx.send(writer.join().unwrap());
+            });
+            let r = rx.recv_timeout(Duration::from_secs(2));
+            // Unblocks a writer stuck in the kernel (the bug) before failing.
+            drop(reader);
+            let r = r.unwrap_or_else(|_| panic!("shared={shared}: the write did not stop with the instance"));
+            assert_eq!(r, Err(Error::Trap(crate::errno::Trap("stop".into()))), "shared={shared}");
+        }
+    }
+
+    #[test]
+    fn blocking_writes_to_pipes_deliver_everything_and_nonblocking_ones_say_again() {
+        const LEN: usize = 3 << 20;
+        for shared in [false, true] {
+            let (cx, fd, mut reader) = stdout_pipe(shared);
+            let collector = std::thread::spawn(move || {
+                let mut got = Vec::new();
+                reader.read_to_end(&mut got).unwrap();
+                got
+            });
+            let mut bytes = big_write(LEN);
+            let mem = &mut GuestMemory::new(&mut bytes);
+            fd_write(&cx, mem, fd, 0, 1, 8).unwrap();
+            assert_eq!(mem.read::<u32>(8).unwrap() as usize, LEN, "shared={shared}");
+            let expected = mem.read_bytes(4096, LEN as u32).unwrap();
+            drop(cx);
+            assert!(collector.join().unwrap() == expected, "shared={shared}: the bytes differ");
+
+            // Nobody reads: a non-blocking guest's write fills the pipe, then gets EAGAIN.
+            let (cx, fd, _reader) = stdout_pipe(shared);
+            fd_fdstat_set_flags(&cx, mem, fd, fdflags::NONBLOCK as u32).unwrap();
+            let mut total = 0;
+            let mut again = false;
+            for _ in 0..100_000 {
+                match fd_write(&cx, mem, fd, 0, 1, 8) {
+                    Ok(()) => total += mem.read::<u32>(8).unwrap() as usize,
+                    Err(e) => {
+                        assert_eq!(e, Error::Errno(Errno::Again), "shared={shared}");
+                        again = true;
+                        break;
+                    }
+                }
+            }
+            assert!(again && (4096..LEN).contains(&total), "shared={shared}: {total} bytes, then EAGAIN");
+        }
+    }
+
+    #[test]
+    fn the_guest_nonblock_flag_leaves_a_shared_stdio_description_alone() {
+        let (r, w) = rustix::pipe::pipe().unwrap();
+        // The parent's view of stdin: the same open file description.
+        let parent = rustix::io::dup(&r).unwrap();
+        let cx = CtxBuilder::new().stdio(0, std::fs::File::from(r)).build().unwrap();
+        let mut bytes = memory();
+        let mem = &mut GuestMemory::new(&mut bytes);
+        fd_fdstat_set_flags(&cx, mem, 0, fdflags::NONBLOCK as u32).unwrap();
+        assert_eq!(fdflags_of(&cx, mem, 0), fdflags::NONBLOCK);
+        assert_eq!(errno(read(&cx, mem, 0, 10)), Errno::Again);
+        assert!(
+            !rustix::fs::fcntl_getfl(&parent).unwrap().contains(OFlags::NONBLOCK),
+            "the shell's stdin changed"
+        );
+        fd_fdstat_set_flags(&cx, mem, 0, 0).unwrap();
+        assert_eq!(fdflags_of(&cx, mem, 0), 0);
+        rustix::io::write(&w, b"x").unwrap();
+        assert_eq!(read(&cx, mem, 0, 10).unwrap(), b"x");
+    }
+
+    #[test]
+    fn regular_files_report_the_nonblock_flag_the_guest_asked_for() {
+        let (_tmp, cx) = sandbox();
+        let mut bytes = memory();
+        let mem = &mut GuestMemory::new(&mut bytes);
+        let plain = open(&cx, mem, "f", CREATE, RW, 0).unwrap();
+        assert_eq!(fdflags_of(&cx, mem, plain), 0);
+        let host = &cx.get(plain, 0).unwrap();
+        assert!(!rustix::fs::fcntl_getfl(&host.as_file().unwrap().file).unwrap().contains(OFlags::NONBLOCK));
+        let nb = open(&cx, mem, "f", 0, RW, fdflags::NONBLOCK).unwrap();
+        assert_eq!(fdflags_of(&cx, mem, nb), fdflags::NONBLOCK);
+        assert_eq!(write(&cx, mem, nb, b"abc").unwrap(), 3);
+        assert_eq!(read(&cx, mem, plain, 10).unwrap(), b"abc");
     }
 }

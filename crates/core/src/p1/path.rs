@@ -6,9 +6,10 @@
 
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use cap_fs_ext::{FollowSymlinks, OpenOptionsFollowExt, OpenOptionsMaybeDirExt};
-use cap_std::fs::OpenOptionsExt;
+use cap_std::fs::{FileTypeExt, OpenOptionsExt};
 
 use crate::abi::{Filestat, Filetype, fdflags, lookupflags, oflags, rights};
 use crate::ctx::Ctx;
@@ -16,6 +17,7 @@ use crate::errno::{Errno, Result};
 use crate::memory::GuestMemory;
 use crate::p1::fd::host_oflags;
 use crate::p1::fs_util::{filestat_from_metadata, filetype_of, fs_errno, time_specs};
+use crate::stream::IoMode;
 use crate::table::{Descriptor, Dir, File, Kind};
 
 /// The longest path accepted, in bytes: Linux's PATH_MAX less the NUL. Also bounds the host
@@ -116,12 +118,16 @@ pub fn path_filestat_set_times(
     let follow = follows(flags)?;
     let (atime, mtime) = time_specs(atim, mtim, fst_flags)?;
     let path = read_path(mem, path, path_len)?;
-    if follow {
-        cap_fs_ext::DirExt::set_times(dir, &path, atime.to_cap(), mtime.to_cap())
-    } else {
-        cap_fs_ext::DirExt::set_symlink_times(dir, &path, atime.to_cap(), mtime.to_cap())
-    }
-    .map_err(fs_errno)?;
+    // cap-std's set_times opens the file to call futimens on it, and opening a FIFO waits in
+    // open(2) for a peer. So a final symlink is resolved first (by cap-std, inside the
+    // sandbox, as path_link does) and the times are set on what the path then names, which
+    // utimensat does without opening it.
+    let target = match follow {
+        true => dir.canonicalize(&path).map_err(fs_errno)?,
+        false => PathBuf::from(path),
+    };
+    let target = if target.as_os_str().is_empty() { PathBuf::from(".") } else { target };
+    cap_fs_ext::DirExt::set_symlink_times(dir, &target, atime.to_cap(), mtime.to_cap()).map_err(fs_errno)?;
     Ok(())
 }
 
@@ -220,16 +226,29 @@ pub fn path_open(
             .create_new(has(oflags::CREAT) && has(oflags::EXCL))
             .truncate(has(oflags::TRUNC))
             // APPEND goes in as a raw flag: cap-std's append() refuses APPEND with TRUNC,
-            // which POSIX allows.
-            .custom_flags(host_oflags(fdflags) as i32);
+            // which POSIX allows. NONBLOCK always: opening a FIFO or a device must not wait
+            // in the kernel (see open_interruptibly).
+            .custom_flags((host_oflags(fdflags) | libc::O_NONBLOCK as u32) as i32);
         opts.follow(if follow { FollowSymlinks::Yes } else { FollowSymlinks::No });
         opts.maybe_dir(true);
-        let file = dir.open_with(&path, &opts).map_err(fs_errno)?;
-        let filetype = filetype_of(file.metadata()?.file_type());
+        let nonblocking = fdflags & fdflags::NONBLOCK != 0;
+        let file = open_interruptibly(cx, dir, &path, &opts, follow, nonblocking)?;
+        let file_type = file.metadata()?.file_type();
+        let filetype = filetype_of(file_type);
         if filetype == Filetype::Directory {
             Kind::Dir(Dir { dir: cap_std::fs::Dir::from_std_file(file.into_std()), preopen: None })
+        } else if file_type.is_fifo() || file_type.is_char_device() {
+            // Ours alone, so it stays non-blocking on the host (crate::stream).
+            let mut f = File::with_mode(file.into_std(), filetype, IoMode::Nonblocking, nonblocking);
+            f.awaits_writer = file_type.is_fifo() && !write;
+            Kind::File(f)
         } else {
-            Kind::File(File { file: file.into_std(), filetype })
+            // Regular files ignore O_NONBLOCK; clear it anyway unless asked for, so that the
+            // host flags say what the guest asked.
+            if !nonblocking {
+                rustix::fs::fcntl_setfl(&file, rustix::fs::OFlags::from_bits_retain(host_oflags(fdflags)))?;
+            }
+            Kind::File(File::with_mode(file.into_std(), filetype, IoMode::Direct, nonblocking))
         }
     };
     let suits = match &kind {
@@ -241,6 +260,48 @@ pub fn path_open(
     let new_fd = cx.push(d)?;
     mem.write(opened_fd, new_fd)?;
     Ok(())
+}
+
+/// The longest pause between two attempts of a path_open that waits.
+const MAX_OPEN_PAUSE: Duration = Duration::from_millis(50);
+
+/// Opens `path` with `opts`, which include O_NONBLOCK, so open(2) never waits. What a blocking
+/// open would have waited for, a guest that did not ask for NONBLOCK still waits for, but
+/// interruptibly, trying again with a growing pause (neither can be polled for):
+/// - a FIFO opened for writing with no reader yet is ENXIO: wait for a reader (POSIX gives a
+///   NONBLOCK guest ENXIO);
+/// - EWOULDBLOCK: another process holds a lease on the file and must first give it up.
+///
+/// A FIFO opened for reading succeeds at once; its first read waits for a writer instead
+/// (`File::awaits_writer`).
+fn open_interruptibly(
+    cx: &Ctx,
+    dir: &cap_std::fs::Dir,
+    path: &str,
+    opts: &cap_std::fs::OpenOptions,
+    follow: bool,
+    nonblocking: bool,
+) -> Result<cap_std::fs::File> {
+    let mut pause = Duration::from_millis(1);
+    loop {
+        let err = match dir.open_with(path, opts) {
+            Ok(file) => return Ok(file),
+            Err(err) => err,
+        };
+        let wait = !nonblocking
+            && match err.raw_os_error() {
+                // Also what opening a Unix socket gives, which no wait would change.
+                Some(libc::ENXIO) => if follow { dir.metadata(path) } else { dir.symlink_metadata(path) }
+                    .is_ok_and(|m| m.file_type().is_fifo()),
+                Some(libc::EWOULDBLOCK) => true,
+                _ => false,
+            };
+        if !wait {
+            return Err(fs_errno(err).into());
+        }
+        cx.interrupt.wait(&mut [], Some(Instant::now() + pause))?;
+        pause = (pause * 2).min(MAX_OPEN_PAUSE);
+    }
 }
 
 /// `path_readlink`: the link's target, cut to `buf_len`; `bufused` is the length written.
@@ -729,5 +790,149 @@ mod tests {
         assert_eq!(errno(path_filestat_set_times(&cx, mem, ROOT, 0, ptr, len, 0, 0, bad)), Errno::Inval);
         assert_eq!(errno(path_filestat_set_times(&cx, mem, ROOT, 4, ptr, len, 0, 0, 0)), Errno::Inval);
         assert!(matches!(stat(&cx, mem, "f", 2), Err(Error::Errno(Errno::Inval))));
+    }
+
+    /// A fresh sandbox holding a FIFO "p" (its host path is returned too).
+    fn fifo_sandbox() -> (tempfile::TempDir, std::sync::Arc<Ctx>, PathBuf) {
+        let (tmp, cx) = sandbox();
+        let fifo = tmp.path().join("p");
+        let mode = rustix::fs::Mode::RUSR | rustix::fs::Mode::WUSR;
+        rustix::fs::mknodat(rustix::fs::CWD, &fifo, rustix::fs::FileType::Fifo, mode, 0).unwrap();
+        (tmp, std::sync::Arc::new(cx), fifo)
+    }
+
+    /// Runs `op` on another thread; None if it takes longer than `limit`.
+    fn within<T: Send + 'static>(limit: Duration, op: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(op());
+        });
+        rx.recv_timeout(limit).ok()
+    }
+
+    #[test]
+    fn opening_a_fifo_never_waits_in_open_and_data_flows_both_ways() {
+        let (_tmp, cx, fifo) = fifo_sandbox();
+        // Reading: the open returns at once; the first read waits for a writer, gets its
+        // data, and the next one the end of the stream.
+        let guest = {
+            let cx = cx.clone();
+            std::thread::spawn(move || {
+                let mut bytes = memory();
+                let mem = &mut GuestMemory::new(&mut bytes);
+                let start = Instant::now();
+                let fd = open(&cx, mem, "p", 0, rights::FD_READ, 0)?;
+                let opened = start.elapsed();
+                let data = read(&cx, mem, fd, 100)?;
+                let read_at = start.elapsed();
+                let end = read(&cx, mem, fd, 100)?;
+                fd::fd_close(&cx, mem, fd)?;
+                Ok::<_, Error>((opened, data, read_at, end))
+            })
+        };
+        std::thread::sleep(Duration::from_millis(300));
+        let native = within(Duration::from_secs(2), {
+            let fifo = fifo.clone();
+            move || std::fs::write(fifo, b"to the guest")
+        });
+        assert!(native.is_some_and(|r| r.is_ok()), "the guest's reader was not open");
+        let (opened, data, read_at, end) = guest.join().unwrap().unwrap();
+        assert!(opened < Duration::from_millis(200), "path_open waited {opened:?} for a writer");
+        assert_eq!(data, b"to the guest");
+        assert!(read_at >= Duration::from_millis(250), "the read did not wait for the writer");
+        assert_eq!(end, b"", "after the writer left");
+
+        // Writing: with NONBLOCK and no reader, ENXIO, as POSIX says.
+        let mut bytes = memory();
+        let mem = &mut GuestMemory::new(&mut bytes);
+        assert_eq!(errno(open(&cx, mem, "p", 0, rights::FD_WRITE, fdflags::NONBLOCK)), Errno::Nxio);
+        // Without, the open waits for a reader, then the data goes through.
+        let guest = {
+            let cx = cx.clone();
+            std::thread::spawn(move || {
+                let mut bytes = memory();
+                let mem = &mut GuestMemory::new(&mut bytes);
+                let start = Instant::now();
+                let fd = open(&cx, mem, "p", 0, rights::FD_WRITE, 0)?;
+                let opened = start.elapsed();
+                write(&cx, mem, fd, b"from the guest")?;
+                fd::fd_close(&cx, mem, fd)?;
+                Ok::<_, Error>(opened)
+            })
+        };
+        std::thread::sleep(Duration::from_millis(300));
+        let got = within(Duration::from_secs(2), move || std::fs::read(fifo));
+        let opened = guest.join().unwrap().unwrap();
+        assert_eq!(got.expect("the native reader got nothing").unwrap(), b"from the guest");
+        assert!(opened >= Duration::from_millis(250), "the open did not wait for a reader: {opened:?}");
+    }
+
+    #[test]
+    fn waiting_on_a_fifo_ends_with_the_instance() {
+        for write_side in [false, true] {
+            let (_tmp, cx, fifo) = fifo_sandbox();
+            let guest = {
+                let cx = cx.clone();
+                std::thread::spawn(move || {
+                    let mut bytes = memory();
+                    let mem = &mut GuestMemory::new(&mut bytes);
+                    if write_side {
+                        open(&cx, mem, "p", 0, rights::FD_WRITE, 0).map(|_| ())
+                    } else {
+                        let fd = open(&cx, mem, "p", 0, rights::FD_READ, 0)?;
+                        read(&cx, mem, fd, 10).map(|_| ())
+                    }
+                })
+            };
+            std::thread::sleep(Duration::from_millis(200));
+            cx.interrupt.trigger(Error::Trap(crate::errno::Trap("stop".into())));
+            let ended = within(Duration::from_secs(2), move || guest.join().unwrap());
+            if ended.is_none() {
+                // Stuck in open(2) (the bug): a native reader-and-writer sets it free.
+                let _unblock = std::fs::OpenOptions::new().read(true).write(true).open(&fifo);
+                panic!("write_side={write_side}: the guest stayed blocked after the instance stopped");
+            }
+            assert_eq!(
+                ended.unwrap(),
+                Err(Error::Trap(crate::errno::Trap("stop".into()))),
+                "write_side={write_side}"
+            );
+        }
+    }
+
+    #[test]
+    fn setting_the_times_of_a_fifo_does_not_open_it() {
+        let (tmp, cx, fifo) = fifo_sandbox();
+        host_symlink("p", tmp.path().join("link")).unwrap();
+        let at = 1_000_000_000_123_456_789u64;
+        let both = (fstflags::ATIM | fstflags::MTIM) as u32;
+        let set = within(Duration::from_secs(2), {
+            let cx = cx.clone();
+            move || {
+                let mut bytes = memory();
+                let mem = &mut GuestMemory::new(&mut bytes);
+                let mut results = Vec::new();
+                for name in ["p", "link", "."] {
+                    let (ptr, len) = put(mem, PATH, name.as_bytes());
+                    results.push(path_filestat_set_times(&cx, mem, ROOT, FOLLOW, ptr, len, at, at, both));
+                }
+                results
+            }
+        });
+        let Some(results) = set else {
+            // Stuck in open(2) (the bug): a native reader-and-writer sets it free.
+            let _unblock = std::fs::OpenOptions::new().read(true).write(true).open(&fifo);
+            panic!("path_filestat_set_times waited for a FIFO peer");
+        };
+        assert!(results.iter().all(|r| r.is_ok()), "{results:?}");
+        let mut bytes = memory();
+        let mem = &mut GuestMemory::new(&mut bytes);
+        for name in ["p", "."] {
+            let st = stat(&cx, mem, name, FOLLOW).unwrap();
+            assert_eq!((st.3, st.4), (at, at), "{name}");
+        }
+        // The link itself was left alone.
+        let link = stat(&cx, mem, "link", 0).unwrap();
+        assert_ne!(link.4, at);
     }
 }

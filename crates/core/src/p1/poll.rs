@@ -650,8 +650,7 @@ pub(crate) mod tests {
         let mut file = tempfile::tempfile().unwrap();
         file.write_all(b"0123456789").unwrap();
         file.seek(std::io::SeekFrom::Start(3)).unwrap();
-        let fd =
-            cx.push(Descriptor::new(Kind::File(File { file, filetype: Filetype::RegularFile }))).unwrap();
+        let fd = cx.push(Descriptor::new(Kind::File(File::new(file, Filetype::RegularFile)))).unwrap();
         let tmp = tempfile::tempdir().unwrap();
         let dir = cap_std::fs::Dir::open_ambient_dir(tmp.path(), cap_std::ambient_authority()).unwrap();
         let pollable = dir.try_clone().unwrap();
@@ -690,9 +689,7 @@ pub(crate) mod tests {
     fn pipe_hangup_and_readiness_come_from_the_host() {
         let cx = ctx();
         let (reader, writer) = rustix::pipe::pipe().unwrap();
-        let fd = cx
-            .push(Descriptor::new(Kind::File(File { file: reader.into(), filetype: Filetype::Unknown })))
-            .unwrap();
+        let fd = cx.push(Descriptor::new(Kind::File(File::new(reader.into(), Filetype::Unknown)))).unwrap();
         let evs = poll(&cx, &[Sub::Read { userdata: 1, fd }, rel(2, clockid::MONOTONIC, ms(20))]).unwrap();
         assert_eq!(evs[0].userdata, 2, "an empty pipe is not readable");
         rustix::io::write(&writer, b"abcd").unwrap();

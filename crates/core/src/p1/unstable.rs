@@ -158,8 +158,7 @@ mod tests {
         let cx = ctx();
         let mut file = tempfile::tempfile().unwrap();
         file.write_all(b"0123456789").unwrap();
-        let fd =
-            cx.push(Descriptor::new(Kind::File(File { file, filetype: Filetype::RegularFile }))).unwrap();
+        let fd = cx.push(Descriptor::new(Kind::File(File::new(file, Filetype::RegularFile)))).unwrap();
         let mut bytes = vec![0u8; 16];
         let mut mem = GuestMemory::new(&mut bytes);
         // Each step gives a different answer under preview 1's numbering.
@@ -307,8 +306,7 @@ mod tests {
             use std::os::unix::fs::MetadataExt;
             file.metadata().unwrap().ino()
         };
-        let fd =
-            cx.push(Descriptor::new(Kind::File(File { file, filetype: Filetype::RegularFile }))).unwrap();
+        let fd = cx.push(Descriptor::new(Kind::File(File::new(file, Filetype::RegularFile)))).unwrap();
         let tmp = tempfile::tempdir().unwrap();
         let dir = cap_std::fs::Dir::open_ambient_dir(tmp.path(), cap_std::ambient_authority()).unwrap();
         let dfd = cx.push(Descriptor::new(Kind::Dir(Dir { dir, preopen: None }))).unwrap();

@@ -49,6 +49,28 @@ pub fn bytes_readable(fd: BorrowedFd<'_>) -> io::Result<u64> {
     if r < 0 { Err(io::Error::last_os_error()) } else { Ok(n.max(0) as u64) }
 }
 
+/// Linux's TCP states (`include/net/tcp_states.h`) that a lingering close waits in.
+pub const TCP_FIN_WAIT1: u8 = 4;
+/// See [`TCP_FIN_WAIT1`].
+pub const TCP_LAST_ACK: u8 = 9;
+/// See [`TCP_FIN_WAIT1`].
+pub const TCP_CLOSING: u8 = 11;
+
+/// The state of a TCP socket: the first byte of `TCP_INFO`
+/// ([tcp(7)](https://man7.org/linux/man-pages/man7/tcp.7.html)), which the kernel copies into
+/// however short a buffer it is given. Unsupported on hosts other than Linux.
+pub fn tcp_state(fd: BorrowedFd<'_>) -> io::Result<u8> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        Ok(getsockopt_int(fd, libc::IPPROTO_TCP, libc::TCP_INFO)?.to_ne_bytes()[0])
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        let _ = fd;
+        Err(io::ErrorKind::Unsupported.into())
+    }
+}
+
 /// `clock_getres(2)` / `clock_gettime(2)` for one of the host clock ids, in nanoseconds.
 pub fn clock(id: libc::clockid_t, resolution: bool) -> io::Result<u64> {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
