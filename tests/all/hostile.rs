@@ -14,7 +14,7 @@ use std::time::Duration;
 use crate::sock::{
     EACCES, accept_within, assert_nothing_arrived, assert_values, errno, tcp_and_udp_on_one_port,
 };
-use crate::util::{Output, c, wat};
+use crate::util::{Output, Wasock, c, wat};
 
 const EADDRINUSE: i32 = 3;
 const EMFILE: i32 = 33;
@@ -265,12 +265,8 @@ fn tables_are_bounded() {
     let out = module.cmd().opt("-f").opt("grow").args(["100000", "10000000"]).run();
     out.assert_success();
     assert_eq!(i32_result(&out), wasock::DEFAULT_MAX_TABLE_ELEMENTS as u32, "the default cap\n{out}");
-    assert!(wasock_help().contains("--max-table-elements"), "--help documents the limit");
-}
-
-fn wasock_help() -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_wasock")).arg("--help").output().expect("wasock --help");
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    let help = Wasock::new().opt("--help").run();
+    assert!(help.stdout.contains("--max-table-elements"), "--help documents the limit\n{help}");
 }
 
 /// Item 9: --max-memory is the instance's total over all its memories.

@@ -504,6 +504,33 @@ fn out_of_bounds(ptr: u32, len: u32, size: usize) -> Trap {
     Trap(format!("out of bounds memory access: {len} bytes at {ptr:#x} (linear memory is {size} bytes)"))
 }
 
+/// A copy of a gather list that partial writes and sends advance through
+/// ([`IoSlice::advance_slices`]); the usual single buffer needs no allocation.
+pub(crate) enum Unsent<'a> {
+    /// One buffer, copied in place.
+    One([IoSlice<'a>; 1]),
+    /// Several, copied to the heap.
+    Many(Vec<IoSlice<'a>>),
+}
+
+impl<'a> Unsent<'a> {
+    /// A copy of `data`.
+    pub(crate) fn new(data: &[IoSlice<'a>]) -> Unsent<'a> {
+        match data {
+            [single] => Unsent::One([*single]),
+            _ => Unsent::Many(data.to_vec()),
+        }
+    }
+
+    /// The buffers, to pass to `advance_slices` as `&mut` of this.
+    pub(crate) fn slices(&mut self) -> &mut [IoSlice<'a>] {
+        match self {
+            Unsent::One(one) => one,
+            Unsent::Many(many) => many,
+        }
+    }
+}
+
 /// Total length of `iovs`, saturating.
 pub fn total_len(iovs: &[Iovec]) -> usize {
     iovs.iter().fold(0usize, |sum, i| sum.saturating_add(i.len as usize))

@@ -16,6 +16,7 @@ use rustix::fs::{FileType, OFlags};
 use crate::abi::Filetype;
 use crate::ctx::Ctx;
 use crate::errno::{Errno, Result};
+use crate::memory::Unsent;
 use crate::sys;
 use crate::table::File;
 
@@ -215,18 +216,8 @@ pub(crate) fn write(cx: &Ctx, f: &File, data: &[IoSlice<'_>]) -> Result<usize> {
         return Ok(retry_eintr(|| (&f.file).write_vectored(data))?);
     }
     let fd = f.file.as_fd();
-    // A copy to advance through partial writes; one buffer needs no allocation.
-    let (mut one, mut many);
-    let mut bufs: &mut [IoSlice<'_>] = match data {
-        [single] => {
-            one = [*single];
-            &mut one
-        }
-        _ => {
-            many = data.to_vec();
-            &mut many
-        }
-    };
+    let mut unsent = Unsent::new(data);
+    let mut bufs = unsent.slices();
     let mut written = 0usize;
     loop {
         cx.interrupt.check()?;

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use flags::{LowArgs, Mode};
-use wasock::{AddrPool, CtxBuilder, Error, Runtime, RuntimeConfig};
+use wasock::{CtxBuilder, Error, Runtime, RuntimeConfig};
 
 // The exit status rule (iwasm's) is stated in `flags::EXIT_STATUS_HELP`.
 
@@ -104,11 +104,6 @@ fn try_run(low: &LowArgs, module: &OsString, args: &[OsString]) -> Result<i32, F
     // A malformed entry is a usage error (exit 1), as any malformed option value is.
     let usage = |m: String| Failure(EXIT_FAILURE, m);
     for list in &low.addr_pools {
-        for cidr in AddrPool::parse_list(list).map_err(|e| usage(format!("--addr-pool={list}: {e}")))? {
-            if let Some(warning) = cidr.wamr_warning() {
-                eprintln!("wasock: warning: {warning}");
-            }
-        }
         cx.addr_pool(list).map_err(|e| usage(format!("--addr-pool={list}: {e}")))?;
     }
     for pattern in &low.allow_resolves {
@@ -131,6 +126,9 @@ fn try_run(low: &LowArgs, module: &OsString, args: &[OsString]) -> Result<i32, F
         }
     }
     let cx = cx.build().map_err(|e| cannot_start(format!("cannot set up the guest: {e}")))?;
+    for warning in cx.policy.addr_pool.grants().iter().filter_map(|cidr| cidr.wamr_warning()) {
+        eprintln!("wasock: warning: {warning}");
+    }
     let outcome = match &low.function {
         None => runtime.run(&module, cx),
         Some(name) => {

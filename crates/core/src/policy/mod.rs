@@ -40,14 +40,16 @@ pub struct Policy {
 /// address as to a loopback address: `0.0.0.0` is `127.0.0.1`, and `::` is `::1`, or
 /// `127.0.0.1` on a socket bound to an IPv4-mapped address, so `::` is judged as both.
 /// IPv4-mapped addresses are judged as the IPv4 address they carry.
-pub fn reached_by_outgoing(ip: IpAddr) -> Vec<IpAddr> {
-    match ip.to_canonical() {
-        IpAddr::V4(v4) if v4.is_unspecified() => vec![IpAddr::V4(Ipv4Addr::LOCALHOST)],
+pub fn reached_by_outgoing(ip: IpAddr) -> impl Iterator<Item = IpAddr> {
+    // No allocation: this runs on every connect and send_to.
+    let (first, second) = match ip.to_canonical() {
+        IpAddr::V4(v4) if v4.is_unspecified() => (IpAddr::V4(Ipv4Addr::LOCALHOST), None),
         IpAddr::V6(v6) if v6.is_unspecified() => {
-            vec![IpAddr::V6(Ipv6Addr::LOCALHOST), IpAddr::V4(Ipv4Addr::LOCALHOST)]
+            (IpAddr::V6(Ipv6Addr::LOCALHOST), Some(IpAddr::V4(Ipv4Addr::LOCALHOST)))
         }
-        other => vec![other],
-    }
+        other => (other, None),
+    };
+    std::iter::once(first).chain(second)
 }
 
 /// What `listen` on a never-bound socket of `ipv6`'s family binds: the family's wildcard.
@@ -59,7 +61,7 @@ impl Policy {
     /// The first address among those an outgoing connect or send to `ip` reaches that the
     /// pool does not grant, if any.
     pub fn refused_destination(&self, ip: IpAddr) -> Option<IpAddr> {
-        reached_by_outgoing(ip).into_iter().find(|&a| !self.addr_pool.allows(a))
+        reached_by_outgoing(ip).find(|&a| !self.addr_pool.allows(a))
     }
 
     /// Whether a bind of an IPv6 socket to `ip` must be made IPv6-only: `::` also takes

@@ -21,7 +21,7 @@ use super::{check_destination, with_socket};
 use crate::abi::{rights, sockflags};
 use crate::ctx::Ctx;
 use crate::errno::{Errno, Result};
-use crate::memory::{GuestMemory, Iovec};
+use crate::memory::{GuestMemory, Iovec, Unsent};
 use crate::net::{Direction, Socket};
 use crate::sys;
 
@@ -145,18 +145,8 @@ pub(crate) fn receive(
 pub(crate) fn send(cx: &Ctx, sock: &Socket, data: &[IoSlice<'_>], to: Option<&SockAddr>) -> Result<usize> {
     let want: usize = data.iter().map(|s| s.len()).sum();
     let deadline = deadline(sock, Direction::Write);
-    // A copy to advance through partial sends; one buffer needs no allocation.
-    let (mut one, mut many);
-    let mut bufs: &mut [IoSlice<'_>] = match data {
-        [single] => {
-            one = [*single];
-            &mut one
-        }
-        _ => {
-            many = data.to_vec();
-            &mut many
-        }
-    };
+    let mut unsent = Unsent::new(data);
+    let mut bufs = unsent.slices();
     let mut sent = 0usize;
     loop {
         cx.interrupt.check()?;
