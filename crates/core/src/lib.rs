@@ -29,6 +29,7 @@ pub mod memory;
 pub mod net;
 pub mod p1;
 pub mod policy;
+pub(crate) mod sock;
 pub mod stream;
 pub mod sys;
 pub mod table;

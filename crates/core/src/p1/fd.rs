@@ -20,9 +20,9 @@ use crate::ctx::Ctx;
 use crate::errno::{Errno, Result};
 use crate::memory::{self, GuestMemory};
 use crate::p1::fs_util::{filestat_from_stat, filetype_of, fs_errno, host_fd, time_specs};
+use crate::sock;
 use crate::stream::{self, IoMode};
 use crate::table::{Descriptor, Dir, Kind};
-use crate::wamr;
 
 /// Every `$fdflags` bit.
 const ALL_FDFLAGS: u16 =
@@ -68,9 +68,9 @@ fn wasi_fdflags(host: u32) -> u16 {
     flags
 }
 
-/// Writes a byte count as the guest's u32 (see [`wamr::io::count`]).
+/// Writes a byte count as the guest's u32 (see [`sock::count`]).
 fn write_size(mem: &mut GuestMemory<'_>, ptr: u32, n: usize) -> Result<()> {
-    mem.write(ptr, wamr::io::count(n))?;
+    mem.write(ptr, sock::count(n))?;
     Ok(())
 }
 
@@ -380,7 +380,7 @@ pub fn fd_read(
     let n = match &d.kind {
         Kind::File(f) => mem.scatter(&iovs, |bufs| stream::read(cx, f, bufs))?,
         // read(2) on a socket is recv(2) without flags.
-        Kind::Socket(s) => wamr::io::receive(cx, s, mem, &iovs, 0, false)?.bytes,
+        Kind::Socket(s) => sock::receive(cx, s, mem, &iovs, sock::RecvOpts::default(), false)?.bytes,
         Kind::Dir(_) => return Err(Errno::IsDir.into()),
     };
     write_size(mem, nread, n)
@@ -517,7 +517,7 @@ pub fn fd_write(
     let n = match &d.kind {
         Kind::File(f) => mem.gather(&iovs, |bufs| stream::write(cx, f, bufs))?,
         // write(2) on a socket is send(2): everything, on a blocking stream socket.
-        Kind::Socket(s) => mem.gather(&iovs, |bufs| wamr::io::send(cx, s, bufs, None))?,
+        Kind::Socket(s) => mem.gather(&iovs, |bufs| sock::send(cx, s, bufs, None, false))?,
         Kind::Dir(_) => return Err(Errno::Badf.into()),
     };
     write_size(mem, nwritten, n)

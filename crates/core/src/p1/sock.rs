@@ -1,13 +1,14 @@
 //! The socket functions of WASI preview 1: `sock_accept`, `sock_recv`, `sock_send`,
 //! `sock_shutdown`. WAMR's extension registers the same four names with the same wasm types,
-//! so these serve both; the work is done in [`crate::wamr`], and the differences from WAMR
-//! are listed there.
+//! so these serve both; the work is done in [`crate::sock`], and the differences from WAMR
+//! are listed in [`crate::wamr`].
 
 use crate::abi::{rights, sockflags};
 use crate::ctx::Ctx;
 use crate::errno::Result;
 use crate::memory::GuestMemory;
-use crate::wamr::{io, socket, with_socket};
+use crate::sock::{self, RecvOpts, with_socket};
+use crate::wamr::socket;
 
 /// `sock_accept(fd, flags, *new_fd)`: accepts a connection into the lowest free fd. The
 /// NONBLOCK flag makes the new socket non-blocking (WAMR ignores it).
@@ -32,9 +33,10 @@ pub fn sock_recv(
     mem.check(ro_datalen, 4)?;
     mem.check(ro_flags, 2)?;
     let iovs = mem.iovecs(ri_data, ri_data_len)?;
-    let got =
-        with_socket(cx, fd, rights::FD_READ, |sock| io::receive(cx, sock, mem, &iovs, ri_flags, false))?;
-    mem.write(ro_datalen, io::count(got.bytes))?;
+    let got = with_socket(cx, fd, rights::FD_READ, |s| {
+        sock::receive(cx, s, mem, &iovs, RecvOpts::from_riflags(ri_flags), false)
+    })?;
+    mem.write(ro_datalen, sock::count(got.bytes))?;
     mem.write(ro_flags, if got.truncated { sockflags::RECV_DATA_TRUNCATED } else { 0 })?;
     Ok(())
 }
@@ -53,10 +55,10 @@ pub fn sock_send(
 ) -> Result<()> {
     mem.check(so_datalen, 4)?;
     let iovs = mem.iovecs(si_data, si_data_len)?;
-    let sent = with_socket(cx, fd, rights::FD_WRITE, |sock| {
-        mem.gather(&iovs, |bufs| io::send(cx, sock, bufs, None))
+    let sent = with_socket(cx, fd, rights::FD_WRITE, |s| {
+        mem.gather(&iovs, |bufs| sock::send(cx, s, bufs, None, false))
     })?;
-    mem.write(so_datalen, io::count(sent))?;
+    mem.write(so_datalen, sock::count(sent))?;
     Ok(())
 }
 

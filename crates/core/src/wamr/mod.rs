@@ -28,9 +28,8 @@
 //! `sock_close` stays a stub returning ENOSYS, as in WAMR: lib-socket's `close()` uses
 //! `fd_close`, and a program that probes `sock_close` expects ENOSYS, not a closed fd.
 //!
-//! Everything blocks through [`Socket::blocking`](crate::net::Socket::blocking) or
-//! [`Interrupt::wait`](crate::interrupt::Interrupt::wait), so the guest's NONBLOCK flag and
-//! SO_RCVTIMEO/SO_SNDTIMEO apply and a stopped instance wakes every blocked call.
+//! The sockets themselves, the policy checks and every wait are [`crate::sock`]'s, shared
+//! with the other socket ABIs.
 
 pub mod abi;
 pub mod io;
@@ -40,12 +39,6 @@ pub mod socket;
 
 #[cfg(test)]
 mod tests;
-
-use std::net::SocketAddr;
-
-use crate::ctx::Ctx;
-use crate::errno::{Errno, Result};
-use crate::net::Socket;
 
 /// Calls `$m!` with every WAMR `sock_*` import except the four shared with WASI preview 1
 /// (those are in [`for_each_import!`](crate::for_each_import)), in the shape of
@@ -104,45 +97,4 @@ macro_rules! for_each_wamr_import {
             sock_set_ipv6_only(fd: u32, is_enabled: u32) = $crate::wamr::opt::sock_set_ipv6_only;
         }
     };
-}
-
-/// Runs `op` on the socket at `fd`, which must hold the rights in `need`: EBADF, ENOTCAPABLE,
-/// or ENOTSOCK for a file. The table lock is released before `op` runs.
-pub(crate) fn with_socket<T>(
-    cx: &Ctx,
-    fd: u32,
-    need: u64,
-    op: impl FnOnce(&Socket) -> Result<T>,
-) -> Result<T> {
-    let descriptor = cx.get(fd, need)?;
-    op(descriptor.as_socket()?)
-}
-
-/// EACCES unless the address pool allows binding `addr`'s IP (the port is never checked,
-/// as in WAMR). `call` names the import in the trace line.
-pub(crate) fn check_bind(cx: &Ctx, call: &str, addr: SocketAddr) -> Result<(), Errno> {
-    if cx.policy.addr_pool.allows(addr.ip()) {
-        return Ok(());
-    }
-    if cx.tracing() {
-        let hint = cx.policy.addr_pool.denial_hint(addr.ip());
-        cx.trace(format_args!("denied: {call} on {addr} is outside the address pool ({hint})"));
-    }
-    Err(Errno::Acces)
-}
-
-/// EACCES unless the address pool allows every address a connect or send to `addr` reaches
-/// (the unspecified address reaches loopback: see [`crate::policy::reached_by_outgoing`]).
-pub(crate) fn check_destination(cx: &Ctx, call: &str, addr: SocketAddr) -> Result<(), Errno> {
-    let Some(refused) = cx.policy.refused_destination(addr.ip()) else { return Ok(()) };
-    if cx.tracing() {
-        let hint = cx.policy.addr_pool.denial_hint(refused);
-        let reaches = if refused == addr.ip().to_canonical() {
-            String::new()
-        } else {
-            format!(", which reaches {refused},")
-        };
-        cx.trace(format_args!("denied: {call} to {addr}{reaches} is outside the address pool ({hint})"));
-    }
-    Err(Errno::Acces)
 }

@@ -15,11 +15,12 @@ use std::io;
 use std::net::{IpAddr, Ipv4Addr};
 use std::os::fd::AsFd;
 
-use super::{abi, with_socket};
+use super::abi;
 use crate::ctx::Ctx;
 use crate::errno::{Errno, Result};
 use crate::memory::GuestMemory;
 use crate::net::{Direction, Socket};
+use crate::sock::with_socket;
 use crate::sys;
 
 /// TCP_KEEPIDLE is called TCP_KEEPALIVE on Apple systems.

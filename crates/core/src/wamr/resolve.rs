@@ -1,27 +1,15 @@
-//! `sock_addr_resolve`: name resolution through the host's getaddrinfo (spec §5.2).
-//!
-//! The name must match `--allow-resolve` before anything is looked up (numeric addresses
-//! too, as in WAMR), and what is looked up is the name the allow-list judged: lower case,
-//! without a trailing dot. The lookup runs on a worker thread that a stopped instance
-//! abandons, so `--timeout` ends a guest waiting on a slow resolver.
-
-use std::ffi::CString;
-use std::os::fd::AsFd;
-use std::sync::{Arc, mpsc};
+//! `sock_addr_resolve`: name resolution through the host's getaddrinfo (spec §5.2), under
+//! `--allow-resolve` (see [`crate::sock::lookup`]).
 
 use super::abi::{self, address_family, sock_type};
 use crate::ctx::Ctx;
 use crate::errno::{Errno, Result, Trap};
-use crate::escape;
 use crate::memory::{self, GuestMemory};
-use crate::policy;
+use crate::sock::{self, LookupHints, MAX_NAME_LEN};
 use crate::sys;
 
 /// The most results kept on the host per call; `*total` never exceeds it.
 pub const MAX_RESULTS: usize = 256;
-
-/// The longest host or service name accepted (EINVAL beyond, as a failed lookup would be).
-const MAX_NAME_LEN: usize = 1024;
 
 /// How many getaddrinfo entries we look at, including the ones we drop (SOCK_RAW, ...).
 const MAX_WALKED: usize = 4 * MAX_RESULTS;
@@ -67,40 +55,22 @@ pub fn sock_addr_resolve(
     mem.check(addr_info, out_len)?;
     mem.check(max_info_size, 4)?;
 
-    let host = String::from_utf8(host).map_err(|_| Errno::Inval)?;
-    let service = String::from_utf8(service).map_err(|_| Errno::Inval)?;
-    if !cx.policy.allow_resolve.allows(&host) {
-        if cx.tracing() {
-            let shown = escape::guest_text(&host);
-            cx.trace(format_args!("denied: resolving \"{shown}\" (allow it with --allow-resolve={shown})"));
-        }
-        return Err(Errno::Acces.into());
-    }
-    let host = policy::lookup_name(&host).ok_or(Errno::Inval)?;
-
-    let (family, socktype) = match hints.enabled {
-        false => (0, 0),
-        true => (
-            match hints.family {
+    let hints = match hints.enabled {
+        false => LookupHints::default(),
+        true => LookupHints {
+            family: match hints.family {
                 address_family::INET_UNSPEC => libc::AF_UNSPEC,
                 address_family::INET4 => libc::AF_INET,
                 _ => libc::AF_INET6,
             },
-            match hints.socktype {
+            socktype: match hints.socktype {
                 sock_type::SOCKET_ANY => 0,
                 sock_type::SOCKET_STREAM => libc::SOCK_STREAM,
                 _ => libc::SOCK_DGRAM,
             },
-        ),
+        },
     };
-    // read_cstr stops at the first NUL, so neither string contains one.
-    let c_host = CString::new(host).map_err(|_| Errno::Inval)?;
-    let c_service = match service.is_empty() {
-        true => None,
-        false => Some(CString::new(service).map_err(|_| Errno::Inval)?),
-    };
-
-    let found = lookup(cx, c_host, c_service, family, socktype)?.map_err(lookup_errno)?;
+    let found = sock::lookup(cx, &host, Some(&service), hints, MAX_WALKED)?.map_err(lookup_errno)?;
 
     let usable: Vec<(std::net::SocketAddr, i32)> = found
         .into_iter()
@@ -120,32 +90,6 @@ pub fn sock_addr_resolve(
     }
     mem.write(max_info_size, usable.len() as u32)?;
     Ok(())
-}
-
-/// getaddrinfo on a worker thread, waited for through the instance's interrupt: a lookup
-/// cannot be woken, so a stopped instance abandons it instead of waiting for the resolver.
-/// The abandoned thread ends when the resolver answers, and its result is dropped.
-fn lookup(
-    cx: &Ctx,
-    host: CString,
-    service: Option<CString>,
-    family: libc::c_int,
-    socktype: libc::c_int,
-) -> Result<std::result::Result<Vec<sys::AddrInfo>, sys::AddrInfoError>> {
-    cx.interrupt.check()?;
-    let done = Arc::new(sys::eventfd()?);
-    let (send, answer) = mpsc::channel();
-    let signal = done.clone();
-    std::thread::Builder::new().name("wasock-resolve".into()).spawn(move || {
-        let _ = send.send(sys::getaddrinfo(&host, service.as_deref(), family, socktype, MAX_WALKED));
-        sys::signal(signal.as_fd());
-    })?;
-    loop {
-        if let Ok(found) = answer.try_recv() {
-            return Ok(found);
-        }
-        cx.interrupt.wait(&mut [sys::pollfd(done.as_fd(), sys::POLLIN)], None)?;
-    }
 }
 
 /// WAMR's mapping of getaddrinfo failures (spec §5.2).
