@@ -190,3 +190,23 @@ fn cache_never_serves_a_stale_module() {
     uncached.assert_success();
     assert_eq!(uncached.stdout.trim(), "0x2:i32");
 }
+
+/// One socket ABI per module: a module naming WAMR's and WasmEdge's is refused at load
+/// (exit 255) with both imports named, before anything runs.
+#[test]
+fn a_module_mixing_socket_abis_is_refused_naming_both_imports() {
+    let out = wat("abi_mixed").cmd().run();
+    assert_eq!(out.status.code(), Some(255), "{out}");
+    out.assert_stderr_contains("wasi_snapshot_preview1::sock_open")
+        .assert_stderr_contains("wasi_snapshot_preview1::sock_getaddrinfo")
+        .assert_stderr_contains("one socket ABI per module");
+}
+
+/// `--trace` names the socket ABI chosen at load, and the import that chose it.
+#[test]
+fn trace_names_the_socket_abi_chosen_at_load() {
+    let wamr = c("sock_tcp").cmd().opt("--trace").opt("--timeout=5000").run();
+    wamr.assert_stderr_contains("socket ABI: WAMR (the module imports wasi_snapshot_preview1::sock_");
+    let plain = wat("cli_missing_import").cmd().opt("--trace").run();
+    plain.assert_stderr_contains("socket ABI: WASI preview 1 (no socket extension imported)");
+}

@@ -45,7 +45,7 @@ fn stems(dir: &Path, ext: &str) -> Vec<String> {
 }
 
 /// wasmtime's rule: a program without a test is a mistake. A test uses a program through
-/// `c("NAME")`, `rust("NAME")`, `wat("NAME")` or `both("NAME")` (C and Rust) in a test module.
+/// `c("NAME")`, `rust("NAME")`, `wat("NAME")`, `both("NAME")` (C and Rust) or `rust_in("PROJECT", "NAME")` in a test module.
 #[test]
 fn every_program_has_a_test() {
     let here = util::repo_root().join("tests/all");
@@ -69,6 +69,19 @@ fn every_program_has_a_test() {
         for name in found {
             if !helpers.iter().any(|helper| sources.contains(&format!("{helper}(\"{name}\")"))) {
                 untested.push(format!("tests/programs/{dir}/{name}.{ext} (use {})", helpers.join(" or ")));
+            }
+        }
+    }
+    // Cargo projects of their own (tests/programs/PROJECT/Cargo.toml), used through rust_in.
+    for entry in std::fs::read_dir(&programs).expect("list tests/programs") {
+        let project = entry.expect("directory entry").path();
+        let project_name = project.file_name().expect("a name").to_string_lossy().into_owned();
+        if project_name == "rust" || !project.join("Cargo.toml").is_file() {
+            continue;
+        }
+        for name in stems(&project.join("src/bin"), "rs") {
+            if !sources.contains(&format!("rust_in(\"{project_name}\", \"{name}\")")) {
+                untested.push(format!("tests/programs/{project_name}/src/bin/{name}.rs (use rust_in)"));
             }
         }
     }

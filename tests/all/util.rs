@@ -26,6 +26,9 @@ pub enum Lang {
     Rust,
     /// Rust built for wasm32-wasip1-threads (shared memory, `wasi::thread-spawn`).
     RustThreads,
+    /// Rust from the cargo project tests/programs/PROJECT (built for wasm32-wasip1), for guests
+    /// with dependencies of their own (other runtimes' socket crates).
+    RustIn(&'static str),
     Wat,
 }
 
@@ -51,6 +54,12 @@ pub fn rust_threads(name: &'static str) -> Guest {
     Guest { lang: Lang::RustThreads, name }
 }
 
+/// The Rust program tests/programs/PROJECT/src/bin/NAME.rs, from that cargo project (its own
+/// Cargo.toml and Cargo.lock, outside the wasock workspace), built for wasm32-wasip1.
+pub fn rust_in(project: &'static str, name: &'static str) -> Guest {
+    Guest { lang: Lang::RustIn(project), name }
+}
+
 /// The WAT fixture tests/programs/wat/NAME.wat (the CLI reads .wat files itself).
 pub fn wat(name: &'static str) -> Guest {
     Guest { lang: Lang::Wat, name }
@@ -67,6 +76,7 @@ impl fmt::Display for Guest {
             Lang::C => "C",
             Lang::Rust => "Rust",
             Lang::RustThreads => "Rust (wasi-threads)",
+            Lang::RustIn(project) => return write!(f, "Rust guest {project}/{}", self.name),
             Lang::Wat => "WAT",
         };
         write!(f, "{lang} guest {}", self.name)
@@ -80,6 +90,7 @@ impl Guest {
             Lang::C => build_c(self.name),
             Lang::Rust => build_rust(self.name, RustTarget::P1),
             Lang::RustThreads => build_rust(self.name, RustTarget::P1Threads),
+            Lang::RustIn(project) => build_rust_in(project, self.name),
             Lang::Wat => {
                 let path = programs_dir().join("wat").join(format!("{}.wat", self.name));
                 if path.is_file() { Ok(path) } else { Err(format!("{} does not exist", path.display())) }
@@ -277,16 +288,45 @@ fn build_rust(name: &str, target: RustTarget) -> BuildResult {
     }
 }
 
+/// Builds the cargo project tests/programs/PROJECT once per test run, and returns the path of
+/// NAME.wasm.
+fn build_rust_in(project: &'static str, name: &str) -> BuildResult {
+    static BUILDS: OnceLock<Mutex<HashMap<&'static str, Arc<OnceLock<BuildResult>>>>> = OnceLock::new();
+    let slot = {
+        let mut builds = BUILDS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+        builds.entry(project).or_default().clone()
+    };
+    let dir = slot
+        .get_or_init(|| {
+            cargo_build(RustTarget::P1, project, &guests_dir().join(format!("project-{project}")))
+        })
+        .clone()?;
+    let path = dir.join(format!("{name}.wasm"));
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(format!(
+            "{} was not built: is there a tests/programs/{project}/src/bin/{name}.rs?",
+            path.display()
+        ))
+    }
+}
+
 fn cargo_build_rust(target: RustTarget) -> BuildResult {
+    cargo_build(target, "rust", &guests_dir().join(target.target_dir()))
+}
+
+/// `cargo build --release` of the project tests/programs/PROJECT for `target`, into
+/// `target_dir`; returns where the .wasm files are.
+fn cargo_build(target: RustTarget, project: &str, target_dir: &Path) -> BuildResult {
     let triple = target.triple();
-    let manifest = programs_dir().join("rust/Cargo.toml");
-    let target_dir = guests_dir().join(target.target_dir());
+    let manifest = programs_dir().join(project).join("Cargo.toml");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(&cargo);
     cmd.args(["build", "--release", "--target", triple, "--manifest-path"])
         .arg(&manifest)
         .arg("--target-dir")
-        .arg(&target_dir);
+        .arg(target_dir);
     // Settings meant for the outer (host) build must not leak into the guest build.
     for var in [
         "CARGO_TARGET_DIR",

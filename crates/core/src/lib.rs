@@ -30,10 +30,13 @@ pub mod net;
 pub mod p1;
 pub mod policy;
 pub(crate) mod sock;
+pub mod socket_abi;
 pub mod stream;
 pub mod sys;
 pub mod table;
 pub mod wamr;
+pub mod wasix;
+pub mod wasmedge;
 
 pub use ctx::{Ctx, CtxBuilder};
 pub use errno::{Errno, Error, Exit, Result, Trap};

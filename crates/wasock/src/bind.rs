@@ -6,8 +6,9 @@
 
 use std::sync::Arc;
 
-use wasmtime::{Caller, Extern, FuncType, Linker, Memory, Module, SharedMemory, Store};
-use wasock_core::{Ctx, Error as CoreError, GuestMemory, escape};
+use wasmtime::{Caller, Extern, FuncType, Linker, Memory, Module, SharedMemory, Store, ValType};
+use wasock_core::socket_abi::{SocketAbi, WASIX_MODULE};
+use wasock_core::{Ctx, Errno, Error as CoreError, GuestMemory, escape};
 
 /// The data of every store: the instance's shared context and its memory, once known.
 /// Every thread of an instance has its own store, and all of them share one `Ctx`.
@@ -26,8 +27,11 @@ pub enum GuestMemoryHandle {
     Shared(SharedMemory),
 }
 
-/// The module names whose imports wasock provides.
-pub const MODULES: [&str; 2] = ["wasi_snapshot_preview1", "wasi_unstable"];
+/// The module names of WASI preview 1 (snapshot 1 and snapshot 0), whose imports wasock provides.
+pub const MODULES: [&str; 2] = [WASI_P1, "wasi_unstable"];
+
+/// WASI preview 1's module name, which WAMR's and WasmEdge's extensions share.
+const WASI_P1: &str = "wasi_snapshot_preview1";
 
 /// How a core argument type travels through wasm.
 trait Abi {
@@ -112,14 +116,18 @@ macro_rules! register {
     )*};
 }
 
-/// Adds every wasock host function to `linker` under both module names.
-pub fn add_to_linker(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
+/// Adds the host functions a module of socket ABI `abi` gets: WASI preview 1 under both
+/// module names, and the socket extension of `abi` (WAMR's for a module without one, since
+/// its names clash with no other preview 1 function).
+pub fn add_to_linker(linker: &mut Linker<Host>, abi: SocketAbi) -> wasmtime::Result<()> {
     for module in MODULES {
         macro_rules! p1 {
             ($($t:tt)*) => { register!(linker, module; $($t)*); };
         }
         wasock_core::for_each_import!(p1);
-        wasock_core::for_each_wamr_import!(p1);
+        if matches!(abi, SocketAbi::Wasi | SocketAbi::Wamr) {
+            wasock_core::for_each_wamr_import!(p1);
+        }
         linker.func_wrap(
             module,
             "proc_exit",
@@ -139,6 +147,21 @@ pub fn add_to_linker(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
         ($($t:tt)*) => { register!(linker, unstable; $($t)*); };
     }
     wasock_core::for_each_unstable_override!(p0);
+    match abi {
+        SocketAbi::WasmEdge => {
+            macro_rules! wasmedge {
+                ($($t:tt)*) => { register!(linker, WASI_P1; $($t)*); };
+            }
+            wasock_core::for_each_wasmedge_import!(wasmedge);
+        }
+        SocketAbi::Wasix => {
+            macro_rules! wasix {
+                ($($t:tt)*) => { register!(linker, WASIX_MODULE; $($t)*); };
+            }
+            wasock_core::for_each_wasix_import!(wasix);
+        }
+        SocketAbi::Wasi | SocketAbi::Wamr => {}
+    }
     linker.allow_shadowing(false);
     Ok(())
 }
@@ -150,11 +173,20 @@ pub struct Unlinked {
     pub name: String,
     /// Why: not provided, or provided with another type.
     pub reason: String,
+    /// What a call does instead: "calling it traps" or "calling it returns ENOSYS".
+    pub outcome: &'static str,
 }
 
-/// Like iwasm, a module whose imports wasock lacks still runs: each missing (or mistyped)
-/// function import becomes a function that traps, naming the import, when called.
-/// Returns what was stubbed so that `-v` can list it.
+/// Links what the module imports under names wasock provides with another type, then lets a
+/// module whose imports wasock lacks still run, like iwasm:
+/// - WasmEdge picks V1 or V2 per import by its type: a plain-name import (`sock_accept`)
+///   whose type only the `_v2` function has is linked to that function;
+/// - a `wasix_32v1` function wasock does not provide that returns an errno returns ENOSYS
+///   (WASIX programs call many such functions at start-up and cope with ENOSYS);
+/// - any other missing (or mistyped) function import becomes a function that traps, naming
+///   the import, when called.
+///
+/// Returns what was not linked, so that `-v` can list it.
 pub fn stub_unlinked(
     linker: &mut Linker<Host>,
     store: &mut Store<Host>,
@@ -167,6 +199,13 @@ pub fn stub_unlinked(
         let reason = match linker.get_by_import(&mut *store, &import) {
             Some(Extern::Func(f)) if FuncType::eq(&f.ty(&*store), &want) => continue,
             Some(Extern::Func(f)) => {
+                let v2 = format!("{}_v2", import.name());
+                if let Ok(Extern::Func(g)) = linker.get(&mut *store, import.module(), &v2)
+                    && FuncType::eq(&g.ty(&*store), &want)
+                {
+                    linker.define(&*store, import.module(), import.name(), g)?;
+                    continue;
+                }
                 format!("wasock provides it as {} but the module imports it as {want}", f.ty(&*store))
             }
             Some(_) => continue,
@@ -174,11 +213,23 @@ pub fn stub_unlinked(
         };
         // Import names are the guest's text: escaped wherever they are shown.
         let name = format!("{}::{}", escape::guest_text(import.module()), escape::guest_text(import.name()));
+        let returns_errno = want.params().all(|p| matches!(p, ValType::I32 | ValType::I64))
+            && matches!(want.results().collect::<Vec<_>>()[..], [ValType::I32]);
+        if import.module() == WASIX_MODULE && returns_errno {
+            let message = format!("{name} returns ENOSYS: {reason}");
+            linker.func_new(import.module(), import.name(), want, move |caller, _, results| {
+                caller.data().cx.trace(format_args!("{message}"));
+                results[0] = wasmtime::Val::I32(i32::from(Errno::NoSys.raw()));
+                Ok(())
+            })?;
+            unlinked.push(Unlinked { name, reason, outcome: "calling it returns ENOSYS" });
+            continue;
+        }
         let message = format!("called unlinked import function {name}: {reason}");
         linker.func_new(import.module(), import.name(), want, move |_, _, _| {
             Err(wasmtime::Error::new(wasock_core::Trap(message.clone())))
         })?;
-        unlinked.push(Unlinked { name, reason });
+        unlinked.push(Unlinked { name, reason, outcome: "calling it traps" });
     }
     linker.allow_shadowing(false);
     Ok(unlinked)

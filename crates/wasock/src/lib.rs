@@ -28,4 +28,5 @@ pub use limits::DEFAULT_MAX_TABLE_ELEMENTS;
 pub use run::{DEFAULT_MAX_THREADS, Error, Runtime, RuntimeConfig, format_val};
 pub use wasmtime::Val;
 pub use wasock_core::policy::{AddrPool, Cidr, Policy, PolicyError, ResolveAllowList, ResolvePattern};
+pub use wasock_core::socket_abi::{Detected, MixedAbis, SocketAbi};
 pub use wasock_core::{Ctx, CtxBuilder, Exit, Trap};

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use flags::{LowArgs, Mode};
-use wasock::{CtxBuilder, Error, Runtime, RuntimeConfig};
+use wasock::{CtxBuilder, Detected, Error, Runtime, RuntimeConfig};
 
 // The exit status rule (iwasm's) is stated in `flags::EXIT_STATUS_HELP`.
 
@@ -121,8 +121,17 @@ fn try_run(low: &LowArgs, module: &OsString, args: &[OsString]) -> Result<i32, F
     let runtime = Runtime::new(&config).map_err(|e| cannot_start(e.to_string()))?;
     let module = runtime.load_file(Path::new(module)).map_err(|e| cannot_start(e.to_string()))?;
     if low.trace {
+        match runtime.socket_abi(&module) {
+            Ok(Detected { abi, because: Some(import) }) => {
+                eprintln!("wasock: socket ABI: {abi} (the module imports {import})")
+            }
+            Ok(Detected { abi, because: None }) => {
+                eprintln!("wasock: socket ABI: {abi} (no socket extension imported)")
+            }
+            Err(mixed) => eprintln!("wasock: {mixed}"),
+        }
         for u in runtime.unlinked_imports(&module) {
-            eprintln!("wasock: import {} is not linked ({}); calling it traps", u.name, u.reason);
+            eprintln!("wasock: import {} is not linked ({}); {}", u.name, u.reason, u.outcome);
         }
     }
     let cx = cx.build().map_err(|e| cannot_start(format!("cannot set up the guest: {e}")))?;

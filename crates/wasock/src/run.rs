@@ -2,11 +2,12 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::mpsc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use wasmtime::{Config, Engine, Linker, Module, Store, Val, ValType};
+use wasmtime::{Config, Engine, ExternType, Linker, Module, Store, Val, ValType};
+use wasock_core::socket_abi::{self, Detected, ImportSig, MixedAbis, SocketAbi};
 use wasock_core::{Ctx, Exit, Trap, escape};
 
 use crate::bind::{self, GuestMemoryHandle, Host, Unlinked, stop_error};
@@ -96,11 +97,12 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// A configured engine and the linker with every wasock host function. Reusable: load and
-/// run any number of modules with it.
+/// A configured engine and the host functions of every socket ABI. Reusable: load and run
+/// any number of modules with it.
 pub struct Runtime {
     engine: Engine,
-    linker: Linker<Host>,
+    /// One linker per socket ABI, made when a module of that ABI first runs.
+    linkers: [OnceLock<Result<Linker<Host>, String>>; 4],
     config: RuntimeConfig,
 }
 
@@ -134,9 +136,28 @@ impl Runtime {
             wt.cache(Some(cache));
         }
         let engine = Engine::new(&wt).map_err(|e| Error::Instantiate(format!("{e:#}")))?;
-        let mut linker = Linker::new(&engine);
-        bind::add_to_linker(&mut linker).map_err(|e| Error::Instantiate(format!("{e:#}")))?;
-        Ok(Runtime { engine, linker, config: config.clone() })
+        Ok(Runtime { engine, linkers: Default::default(), config: config.clone() })
+    }
+
+    /// The socket ABI `module` was built for, chosen by its imports (see
+    /// [`wasock_core::socket_abi`]), or why it has none: it names two.
+    pub fn socket_abi(&self, module: &Module) -> Result<Detected, MixedAbis> {
+        socket_abi::detect(module.imports().filter_map(|import| match import.ty() {
+            ExternType::Func(f) => {
+                Some(ImportSig { module: import.module(), name: import.name(), params: f.params().len() })
+            }
+            _ => None,
+        }))
+    }
+
+    /// A linker with the host functions a module of socket ABI `abi` gets.
+    fn linker(&self, abi: SocketAbi) -> Result<Linker<Host>, Error> {
+        let slot = &self.linkers[abi as usize];
+        let made = slot.get_or_init(|| {
+            let mut linker = Linker::new(&self.engine);
+            bind::add_to_linker(&mut linker, abi).map(|()| linker).map_err(|e| format!("{e:#}"))
+        });
+        made.clone().map_err(Error::Instantiate)
     }
 
     /// Compiles a `.wasm` (or `.wat`) file.
@@ -150,14 +171,17 @@ impl Runtime {
                 "not a WebAssembly module (a .wasm file starts with the bytes \\0asm)".to_string(),
             ));
         }
-        Module::new(&self.engine, &bytes).map_err(|e| load_err(format!("{e:#}")))
+        let module = Module::new(&self.engine, &bytes).map_err(|e| load_err(format!("{e:#}")))?;
+        self.socket_abi(&module).map_err(|mixed| load_err(mixed.to_string()))?;
+        Ok(module)
     }
 
     /// The function imports of `module` that wasock does not provide (they trap if called).
     pub fn unlinked_imports(&self, module: &Module) -> Vec<Unlinked> {
         let Ok(cx) = wasock_core::CtxBuilder::new().build() else { return Vec::new() };
         let mut store = new_store(&self.engine, &Arc::new(cx), None, &self.budget());
-        let mut linker = self.linker.clone();
+        let Ok(abi) = self.socket_abi(module) else { return Vec::new() };
+        let Ok(mut linker) = self.linker(abi.abi) else { return Vec::new() };
         bind::stub_unlinked(&mut linker, &mut store, module).unwrap_or_default()
     }
 
@@ -187,7 +211,8 @@ impl Runtime {
     fn execute(&self, module: &Module, cx: Ctx, call: Option<(&str, &[String])>) -> Result<Ended, Error> {
         let setup = |e: wasmtime::Error| Error::Instantiate(format!("{e:#}"));
         let cx = Arc::new(cx);
-        let mut linker = self.linker.clone();
+        let abi = self.socket_abi(module).map_err(|mixed| Error::Instantiate(mixed.to_string()))?;
+        let mut linker = self.linker(abi.abi)?;
         let budget = self.budget();
         let shared = threads::shared_memory_import(&self.engine, module, &budget).map_err(setup)?;
         let memory = shared.as_ref().map(|(_, _, m)| GuestMemoryHandle::Shared(m.clone()));
@@ -498,10 +523,11 @@ mod tests {
 
     /// A module that makes a host call the watchdog cannot cut short, then returns or exits 0.
     fn after_a_slow_host_call(runtime: &mut Runtime, then: &str) -> Module {
-        runtime
-            .linker
+        let mut linker = runtime.linker(SocketAbi::Wasi).expect("a linker");
+        linker
             .func_wrap("test", "sleep_uninterruptibly", || std::thread::sleep(Duration::from_millis(300)))
             .expect("define the test import");
+        runtime.linkers[SocketAbi::Wasi as usize] = OnceLock::from(Ok(linker));
         let wat = format!(
             r#"(module
                 (import "test" "sleep_uninterruptibly" (func $sleep))
