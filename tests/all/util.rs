@@ -128,10 +128,13 @@ fn modified(path: &Path) -> Option<std::time::SystemTime> {
 
 type BuildResult = Result<PathBuf, String>;
 
+/// One build per key (a program or a project) per test run.
+type BuildSlots<K> = OnceLock<Mutex<HashMap<K, Arc<OnceLock<BuildResult>>>>>;
+
 /// Builds tests/programs/c/NAME.c once per test run (and only if the source is newer than the
 /// output left by an earlier run).
 fn build_c(name: &str) -> BuildResult {
-    static BUILDS: OnceLock<Mutex<HashMap<String, Arc<OnceLock<BuildResult>>>>> = OnceLock::new();
+    static BUILDS: BuildSlots<String> = OnceLock::new();
     let slot = {
         let mut builds = BUILDS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
         builds.entry(name.to_string()).or_default().clone()
@@ -291,7 +294,7 @@ fn build_rust(name: &str, target: RustTarget) -> BuildResult {
 /// Builds the cargo project tests/programs/PROJECT once per test run, and returns the path of
 /// NAME.wasm.
 fn build_rust_in(project: &'static str, name: &str) -> BuildResult {
-    static BUILDS: OnceLock<Mutex<HashMap<&'static str, Arc<OnceLock<BuildResult>>>>> = OnceLock::new();
+    static BUILDS: BuildSlots<&'static str> = OnceLock::new();
     let slot = {
         let mut builds = BUILDS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
         builds.entry(project).or_default().clone()
