@@ -1,9 +1,13 @@
-//! The engine-agnostic host side of wasock: WASI preview 1 and WAMR's socket extension.
+//! The engine-agnostic host side of wasock: WASI preview 1 and the socket ABIs of WAMR
+//! ([`wamr`]), WasmEdge ([`wasmedge`]) and WASIX ([`wasix`]), all over one socket layer and
+//! one policy.
 //!
 //! Nothing here knows about a wasm engine. Each host function takes the instance's [`Ctx`],
 //! its linear memory as a [`GuestMemory`] and the wasm arguments, and returns
 //! `Result<()>`: success, an [`Errno`] for the guest, a [`Trap`], or an [`Exit`]. An engine
-//! binding iterates [`for_each_import!`] and [`for_each_wamr_import!`] to register them.
+//! binding asks [`socket_abi::detect`] which ABI a module uses and iterates
+//! [`for_each_import!`] and that ABI's table ([`for_each_wamr_import!`],
+//! [`for_each_wasmedge_import!`], [`for_each_wasix_import!`]) to register them.
 //!
 //! ```
 //! use wasock_core::{CtxBuilder, GuestMemory};

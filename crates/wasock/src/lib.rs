@@ -1,7 +1,7 @@
 //! wasock: a WebAssembly runtime that gives wasm programs real Berkeley sockets.
 //!
-//! It runs WASI preview 1 programs, including binaries built for WAMR's `iwasm` against its
-//! socket extension, on wasmtime. The host logic lives in [`wasock_core`]; this crate binds it
+//! It runs WASI preview 1 programs on wasmtime, with sockets through WAMR's, WasmEdge's or
+//! WASIX's socket ABI, whichever the module was built for ([`Runtime::socket_abi`]). The host logic lives in [`wasock_core`]; this crate binds it
 //! to wasmtime and offers a small embedding API.
 //!
 //! ```no_run

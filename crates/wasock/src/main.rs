@@ -36,7 +36,7 @@ fn main() -> ExitCode {
         }
         Mode::Version => {
             println!(
-                "wasock {} (WASI preview 1 + WAMR socket extension, on wasmtime 48.0.8)",
+                "wasock {} (WASI preview 1 with the WAMR, WasmEdge and WASIX socket ABIs, on wasmtime 48.0.8)",
                 env!("CARGO_PKG_VERSION")
             );
             ExitCode::SUCCESS
