@@ -3,7 +3,9 @@
 //! corpus replay in `tests/fuzz_corpus.rs` share one decoder.
 //!
 //! Every host function is reachable: the call table is generated from
-//! [`for_each_import!`](crate::for_each_import), [`for_each_wamr_import!`](crate::for_each_wamr_import)
+//! [`for_each_import!`](crate::for_each_import), [`for_each_wamr_import!`](crate::for_each_wamr_import),
+//! [`for_each_wasmedge_import!`](crate::for_each_wasmedge_import),
+//! [`for_each_wasix_import!`](crate::for_each_wasix_import)
 //! and [`for_each_unstable_override!`](crate::for_each_unstable_override), plus `proc_exit`.
 //!
 //! # Input format
@@ -207,10 +209,11 @@ macro_rules! call_table {
     };
 }
 
-macro_rules! call_table_unstable {
-    ($($name:ident($($arg:ident: $ty:ident),*) = $path:path;)*) => {
+/// A table whose names clash with another's, kept apart by a prefix (`wasi_unstable::`).
+macro_rules! call_table_prefixed {
+    ($prefix:literal; $($name:ident($($arg:ident: $ty:ident),*) = $path:path;)*) => {
         vec![$(HostCall {
-            name: concat!("wasi_unstable::", stringify!($name)),
+            name: concat!($prefix, "::", stringify!($name)),
             arg_bytes: 0 $(+ arg_size!($ty))*,
             #[allow(unused_variables)] // sched_yield has no arguments
             call: |cx: &Ctx, mem: &mut GuestMemory<'_>, args: &mut Args<'_>| -> Result<()> {
@@ -221,13 +224,25 @@ macro_rules! call_table_unstable {
     };
 }
 
-/// Every host function: preview 1, WAMR's extension, the snapshot-0 variants, `proc_exit`.
+/// Every host function: preview 1, WAMR's, WasmEdge's and WASIX's socket functions, the
+/// snapshot-0 variants, `proc_exit`.
 pub fn calls() -> &'static [HostCall] {
     static CALLS: OnceLock<Vec<HostCall>> = OnceLock::new();
     CALLS.get_or_init(|| {
         let mut all: Vec<HostCall> = crate::for_each_import!(call_table);
         all.extend(crate::for_each_wamr_import!(call_table));
-        all.extend(crate::for_each_unstable_override!(call_table_unstable));
+        macro_rules! unstable {
+            ($($t:tt)*) => { call_table_prefixed!("wasi_unstable"; $($t)*) };
+        }
+        macro_rules! wasmedge {
+            ($($t:tt)*) => { call_table_prefixed!("wasmedge"; $($t)*) };
+        }
+        macro_rules! wasix {
+            ($($t:tt)*) => { call_table_prefixed!("wasix_32v1"; $($t)*) };
+        }
+        all.extend(crate::for_each_unstable_override!(unstable));
+        all.extend(crate::for_each_wasmedge_import!(wasmedge));
+        all.extend(crate::for_each_wasix_import!(wasix));
         all.push(HostCall {
             name: "proc_exit",
             arg_bytes: 4,
