@@ -9,7 +9,8 @@ use std::io;
 
 macro_rules! errnos {
     ($($name:ident = $num:literal, $text:literal;)*) => {
-        /// A WASI preview 1 errno (`$errno` in the witx), as the guest sees it.
+        /// A WASI preview 1 errno (`$errno` in the witx), as the guest sees it, and WasmEdge's
+        /// eleven resolver errnos 77..87.
         #[repr(u16)]
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         #[allow(missing_docs)]
@@ -52,6 +53,12 @@ errnos! {
     Rofs = 69, "rofs"; Spipe = 70, "spipe"; Srch = 71, "srch"; Stale = 72, "stale";
     TimedOut = 73, "timedout"; TxtBsy = 74, "txtbsy"; Xdev = 75, "xdev";
     NotCapable = 76, "notcapable";
+    // WasmEdge's own errnos for `sock_getaddrinfo` failures (docs/wasmedge-socket-abi.md §10.1);
+    // no other ABI returns them.
+    AiAddrFamily = 77, "aiaddrfamily"; AiAgain = 78, "aiagain"; AiBadFlag = 79, "aibadflag";
+    AiFail = 80, "aifail"; AiFamily = 81, "aifamily"; AiMemory = 82, "aimemory";
+    AiNoData = 83, "ainodata"; AiNoName = 84, "ainoname"; AiService = 85, "aiservice";
+    AiSockType = 86, "aisocktype"; AiSystem = 87, "aisystem";
 }
 
 impl Errno {
@@ -260,10 +267,12 @@ mod tests {
         assert_eq!(Errno::NotSup.raw(), 58);
         assert_eq!(Errno::Pipe.raw(), 64);
         assert_eq!(Errno::NotCapable.raw(), 76);
-        for raw in 0..=76 {
+        for raw in 0..=87 {
             assert_eq!(Errno::from_raw(raw).unwrap().raw(), raw);
         }
-        assert_eq!(Errno::from_raw(77), None);
+        assert_eq!(Errno::AiAddrFamily.raw(), 77);
+        assert_eq!(Errno::AiSystem.raw(), 87);
+        assert_eq!(Errno::from_raw(88), None);
     }
 
     #[test]
