@@ -1,0 +1,30 @@
+//! `epoll_oneoff` (spec §9): WASI preview 1's `poll_oneoff` under another name.
+//!
+//! WasmEdge registers the fds edge-triggered, but re-arms every one on each call, so an fd
+//! that is still ready is reported again, as with `poll_oneoff`; the guests built for it
+//! (mio and tokio for WasmEdge, wasmedge_wasi_socket's `epoll` feature) drain an fd until
+//! EAGAIN after each event. So this is [`crate::p1::poll::poll_oneoff`], whose waits are
+//! interruptible, with WasmEdge's EFAULT for arrays outside memory instead of a trap.
+//! Read events carry the real byte count where WasmEdge always says 1.
+
+use super::abi::{array_in_memory, in_memory};
+use crate::abi::{Event, Subscription};
+use crate::ctx::Ctx;
+use crate::errno::Result;
+use crate::memory::GuestMemory;
+use crate::p1::poll;
+
+/// `epoll_oneoff(*subscriptions, *events, nsubscriptions, *nevents)`.
+pub fn epoll_oneoff(
+    cx: &Ctx,
+    mem: &mut GuestMemory<'_>,
+    subs: u32,
+    events: u32,
+    nsubscriptions: u32,
+    nevents: u32,
+) -> Result<()> {
+    array_in_memory(mem, subs, nsubscriptions, Subscription::SIZE)?;
+    array_in_memory(mem, events, nsubscriptions, Event::SIZE)?;
+    in_memory(mem, nevents, 4)?;
+    poll::poll_oneoff(cx, mem, subs, events, nsubscriptions, nevents)
+}
