@@ -53,7 +53,7 @@ errnos! {
     Rofs = 69, "rofs"; Spipe = 70, "spipe"; Srch = 71, "srch"; Stale = 72, "stale";
     TimedOut = 73, "timedout"; TxtBsy = 74, "txtbsy"; Xdev = 75, "xdev";
     NotCapable = 76, "notcapable";
-    // WasmEdge's own errnos for `sock_getaddrinfo` failures (docs/wasmedge-socket-abi.md §10.1);
+    // WasmEdge's own errnos for `sock_getaddrinfo` failures (docs/wasmedge-socket-abi.md, its section 10.1);
     // no other ABI returns them.
     AiAddrFamily = 77, "aiaddrfamily"; AiAgain = 78, "aiagain"; AiBadFlag = 79, "aibadflag";
     AiFail = 80, "aifail"; AiFamily = 81, "aifamily"; AiMemory = 82, "aimemory";

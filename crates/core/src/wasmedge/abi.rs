@@ -1,7 +1,7 @@
-//! WasmEdge's numbering and memory layouts (docs/wasmedge-socket-abi.md §5, "spec" below),
+//! WasmEdge's numbering and memory layouts (docs/wasmedge-socket-abi.md doc 5, "doc" below),
 //! and the checked reads and writes of them.
 //!
-//! WasmEdge answers a pointer outside memory with EFAULT, never a trap (spec §1.4), so every
+//! WasmEdge answers a pointer outside memory with EFAULT, never a trap (doc 1.4), so every
 //! guest pointer here is checked with [`in_memory`] (or read with [`fault`] mapping the
 //! bounds error) before anything is done. Memory only grows during a call, so a range
 //! checked once stays valid for the rest of it.
@@ -11,7 +11,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use crate::errno::{Errno, Result, Trap};
 use crate::memory::{GuestMemory, Iovec, MAX_IOVECS};
 
-/// Address families (spec §5.1): an `i32` argument, a byte in `addrinfo`/`sockaddr`, a `u16`
+/// Address families (doc 5.1): an `i32` argument, a byte in `addrinfo`/`sockaddr`, a `u16`
 /// in the 128-byte storage.
 pub mod family {
     #![allow(missing_docs)]
@@ -21,7 +21,7 @@ pub mod family {
     pub const UNIX: u32 = 3;
 }
 
-/// Socket types (spec §5.1). ANY only appears in resolver hints and results.
+/// Socket types (doc 5.1). ANY only appears in resolver hints and results.
 pub mod sock_type {
     #![allow(missing_docs)]
     pub const ANY: u32 = 0;
@@ -29,7 +29,7 @@ pub mod sock_type {
     pub const STREAM: u32 = 2;
 }
 
-/// Protocols in `addrinfo` (spec §5.1): not the IANA numbers.
+/// Protocols in `addrinfo` (doc 5.1): not the IANA numbers.
 pub mod protocol {
     #![allow(missing_docs)]
     pub const IP: u8 = 0;
@@ -37,7 +37,7 @@ pub mod protocol {
     pub const UDP: u8 = 2;
 }
 
-/// `aiflags` bits of `addrinfo` (spec §5.1).
+/// `aiflags` bits of `addrinfo` (doc 5.1).
 pub mod aiflags {
     #![allow(missing_docs)]
     pub const PASSIVE: u16 = 0x1;
@@ -60,7 +60,7 @@ pub const SDFLAGS_DEFINED: u32 = 0x3;
 /// The five `fdflags` bits `sock_accept_v2` accepts; others are EINVAL.
 pub const FDFLAGS_DEFINED: u32 = 0x1f;
 
-/// Socket option names at level 0 (SOL_SOCKET, the only level), spec §5.1.
+/// Socket option names at level 0 (SOL_SOCKET, the only level), doc 5.1.
 pub mod sockopt {
     #![allow(missing_docs)]
     pub const SOL_SOCKET: u32 = 0;
@@ -81,19 +81,19 @@ pub mod sockopt {
     pub const SO_BINDTODEVICE: u32 = 14;
 }
 
-/// A `WasiAddress` (spec §5.2): `{u32 buf, u32 buf_len}`, 8 bytes.
+/// A `WasiAddress` (doc 5.2): `{u32 buf, u32 buf_len}`, 8 bytes.
 pub const WASI_ADDRESS_SIZE: u32 = 8;
 
-/// The V2 address storage (spec §5.3): a little-endian `u16` family, then the address.
+/// The V2 address storage (doc 5.3): a little-endian `u16` family, then the address.
 pub const STORAGE_SIZE: u32 = 128;
 
 /// Where the address starts inside the storage.
 pub const STORAGE_ADDR_OFFSET: u32 = 2;
 
-/// `addrinfo` (spec §5.5), 28 bytes.
+/// `addrinfo` (doc 5.5), 28 bytes.
 pub const ADDRINFO_SIZE: u32 = 28;
 
-/// `sockaddr` (spec §5.5), 12 bytes: family byte, `u32 sa_data_len` at 4, `u32 sa_data` at 8.
+/// `sockaddr` (doc 5.5), 12 bytes: family byte, `u32 sa_data_len` at 4, `u32 sa_data` at 8.
 pub const SOCKADDR_SIZE: u32 = 12;
 
 /// `sa_data` of an IPv4 result: the tail of Linux's `sockaddr_in` from the port on.
@@ -124,7 +124,7 @@ pub fn read_u32(mem: &GuestMemory<'_>, ptr: u32) -> Result<u32, Errno> {
     mem.read::<u32>(ptr).map_err(fault)
 }
 
-/// The iovec array at `ptr` (spec §5.4): more than 1024 entries is EINVAL, the array or any
+/// The iovec array at `ptr` (doc 5.4): more than 1024 entries is EINVAL, the array or any
 /// buffer outside memory EFAULT.
 pub fn iovecs(mem: &GuestMemory<'_>, ptr: u32, count: u32) -> Result<Vec<Iovec>> {
     if count > MAX_IOVECS {
@@ -158,7 +158,7 @@ impl WasiAddress {
     }
 }
 
-/// An IP address from the raw bytes WasmEdge passes (network order, spec §1.6).
+/// An IP address from the raw bytes WasmEdge passes (network order, doc 1.6).
 fn ip_from(bytes: &[u8]) -> Option<IpAddr> {
     match bytes.len() {
         4 => <[u8; 4]>::try_from(bytes).ok().map(|b| IpAddr::V4(Ipv4Addr::from(b))),
@@ -216,7 +216,7 @@ pub fn write_storage(mem: &mut GuestMemory<'_>, buf: u32, ip: IpAddr) -> Result<
     mem.write(buf, family_of(ip) as u16).map_err(fault)
 }
 
-/// The `sa_data` bytes WasmEdge writes for a resolved address (spec §5.5): the tail of
+/// The `sa_data` bytes WasmEdge writes for a resolved address (doc 5.5): the tail of
 /// Linux's `sockaddr_in`/`sockaddr_in6` from the port on, port big-endian, IPv6 flow info in
 /// network order and the scope id in host (little-endian) order.
 pub fn sa_data(addr: SocketAddr) -> Vec<u8> {
@@ -261,11 +261,16 @@ impl Hints {
     /// Reads the hints `addrinfo` at `ptr` (all 28 bytes must be in memory: EFAULT).
     pub fn read(mem: &GuestMemory<'_>, ptr: u32) -> Result<Hints, Errno> {
         let raw: [u8; ADDRINFO_SIZE as usize] = mem.read_array(ptr).map_err(fault)?;
-        Ok(Hints { flags: u16::from_le_bytes([raw[0], raw[1]]), family: raw[2], socktype: raw[3], protocol: raw[4] })
+        Ok(Hints {
+            flags: u16::from_le_bytes([raw[0], raw[1]]),
+            family: raw[2],
+            socktype: raw[3],
+            protocol: raw[4],
+        })
     }
 }
 
-/// One result slot the guest provided (spec §8.2): where its `addrinfo`, its `sockaddr` and
+/// One result slot the guest provided (doc 8.2): where its `addrinfo`, its `sockaddr` and
 /// the `sa_data` buffer are, and how long the guest declared that buffer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ResultSlot {
@@ -311,10 +316,10 @@ pub struct ResultEntry {
     pub protocol: u8,
 }
 
-/// Writes `entry` into `slot` (spec §8.3): the `addrinfo` fields, no canonical name
+/// Writes `entry` into `slot` (doc 8.3): the `addrinfo` fields, no canonical name
 /// (`ai_canonname_len` 0), the `sockaddr`'s family and `sa_data_len` (the full 14 or 26,
 /// as WasmEdge reports), and as much of `sa_data` as the guest declared room for. WasmEdge
-/// writes all 14 or 26 bytes whatever the declared length (spec §8.3), which overruns a C
+/// writes all 14 or 26 bytes whatever the declared length (doc 8.3), which overruns a C
 /// guest's `char sa_data[14]` with an IPv6 result; we never write past the declaration.
 /// Pointer fields are left alone.
 pub fn write_result(mem: &mut GuestMemory<'_>, slot: &ResultSlot, entry: &ResultEntry) -> Result<(), Errno> {

@@ -1,4 +1,4 @@
-//! Moving data (spec §6.6–6.10): `sock_recv`, `sock_recv_from` (V1 and V2), `sock_send`,
+//! Moving data (doc 6.6–6.10): `sock_recv`, `sock_recv_from` (V1 and V2), `sock_send`,
 //! `sock_send_to` (V1 and V2). The receive and send loops are [`crate::sock`]'s: blocking
 //! waits are interruptible and honour the guest's NONBLOCK flag and SO_RCVTIMEO/SO_SNDTIMEO.
 
@@ -39,7 +39,14 @@ struct Got {
 /// Receives into `iovs` on the socket at `fd`. With `want_from`, the sender: the datagram's,
 /// or on a connected stream, where the kernel reports none, the peer (WasmEdge reports
 /// nothing there, and its V2 storage then gets an uninitialised family).
-fn receive(cx: &Ctx, mem: &mut GuestMemory<'_>, fd: u32, iovs: &[Iovec], opts: RecvOpts, want_from: bool) -> Result<Got> {
+fn receive(
+    cx: &Ctx,
+    mem: &mut GuestMemory<'_>,
+    fd: u32,
+    iovs: &[Iovec],
+    opts: RecvOpts,
+    want_from: bool,
+) -> Result<Got> {
     with_socket(cx, fd, rights::FD_READ, |sock| {
         let got = sock::receive(cx, sock, mem, iovs, opts, want_from)?;
         let from = match (want_from, got.from) {
@@ -117,7 +124,7 @@ pub fn sock_recv_from(
 /// fits) or a 128-byte storage (family at 0, address at 2); other lengths are EINVAL.
 ///
 /// The port is written as WasmEdge writes it: **2 bytes in network order** (port 3000 is
-/// `0b b8`), which wasmedge_wasi_socket reads as a little-endian number (spec §11.1). Binaries
+/// `0b b8`), which wasmedge_wasi_socket reads as a little-endian number (doc 11.1). Binaries
 /// have that reading compiled in, so we keep the byte order. With no sender (a stream
 /// without a peer) a storage gets family 0 (UNSPEC) and no address or port.
 #[allow(clippy::too_many_arguments)]
@@ -151,7 +158,9 @@ pub fn sock_recv_from_v2(
                 mem.write_bytes(buf.buf, &bytes).map_err(abi::fault)?;
             }
         }
-        None if buf.len == STORAGE_SIZE => mem.write(buf.buf, abi::family::UNSPEC as u16).map_err(abi::fault)?,
+        None if buf.len == STORAGE_SIZE => {
+            mem.write(buf.buf, abi::family::UNSPEC as u16).map_err(abi::fault)?
+        }
         None => {}
     }
     if let Some(from) = got.from {
@@ -174,7 +183,9 @@ pub fn sock_send(
     check_siflags(si_flags)?;
     in_memory(mem, so_datalen, 4)?;
     let iovs = abi::iovecs(mem, si_data, si_data_len)?;
-    let sent = with_socket(cx, fd, rights::FD_WRITE, |s| mem.gather(&iovs, |bufs| sock::send(cx, s, bufs, None, false)))?;
+    let sent = with_socket(cx, fd, rights::FD_WRITE, |s| {
+        mem.gather(&iovs, |bufs| sock::send(cx, s, bufs, None, false))
+    })?;
     mem.write(so_datalen, sock::count(sent)).map_err(abi::fault)?;
     Ok(())
 }

@@ -1,36 +1,39 @@
-//! WasmEdge's socket extension (docs/wasmedge-socket-abi.md, "spec" below): the `sock_*`
+//! WasmEdge's socket extension (docs/wasmedge-socket-abi.md, "doc" below): the `sock_*`
 //! imports, their `_v2` variants and `epoll_oneoff`, in module `wasi_snapshot_preview1`,
 //! listed by [`for_each_wasmedge_import!`].
 //!
 //! V1 bodies are registered under the plain names and V2 bodies under the `_v2` names; the
 //! engine binding links a plain-name import whose wasm type matches only the `_v2` body to
-//! it, as WasmEdge does (spec §2). In a WasmEdge module this table is registered after WASI
+//! it, as WasmEdge does (doc 2). In a WasmEdge module this table is registered after WASI
 //! preview 1's and shadows its `sock_accept` (V1 here has 2 parameters), `sock_recv`,
 //! `sock_send` and `sock_shutdown`, whose behaviour differs in WasmEdge.
 //!
-//! We follow WasmEdge where a binary can depend on it, and fix what no binary can depend on:
+//! We follow WasmEdge where a binary can depend on it, and fix what no binary can depend on
+//! (WasmEdge's behaviour, then ours):
 //!
-//! | WasmEdge (spec)                                         | wasock                                   |
-//! |---------------------------------------------------------|------------------------------------------|
-//! | bad pointers: EFAULT, never a trap (§1.4)               | the same                                 |
-//! | misaligned pointers: EADDRNOTAVAIL (§1.5)               | accepted (wasm has no alignment faults)  |
-//! | random fd numbers (§1.7)                                | lowest free fd                           |
-//! | no address or name policy (§12.15)                      | `--addr-pool`, `--allow-resolve`: EACCES |
-//! | blocking calls straight to the OS (§1.10)               | interruptible waits (`--timeout`)        |
-//! | host errno without a WASI name: assertion (§1.11)       | ENOSYS                                   |
-//! | storage family not 1..3: assertion (§12.11)            | EINVAL (AF_UNIX: EAFNOSUPPORT)           |
-//! | recv_from_v2 on a stream: uninitialised family (§6.8)  | the peer's address, family and port      |
-//! | getaddrinfo writes 14/26 bytes of `sa_data` and the canonical name regardless of the declared lengths (§8.3) | `sa_data` cut to its declared length; no canonical name |
-//! | getaddrinfo walks the whole capacity first (§8.2)       | only the slots it fills, after the lookup |
-//! | EAI codes outside the mapped eleven: assertion          | AIFAIL (80)                              |
-//! | option values passed raw to the kernel (§6.14)          | decoded per option; only the real size reaches the kernel |
-//! | SO_RCVTIMEO/SO_SNDTIMEO set on the host socket          | kept by wasock, bounding its own waits   |
-//! | SO_REUSEADDR on UDP                                      | EACCES unless `--allow-port-sharing`     |
-//! | SO_BINDTODEVICE                                          | EACCES (unbinding succeeds)              |
-//! | epoll read events say `nbytes` 1 (§9)                    | the bytes readable                       |
+//! - bad pointers: EFAULT, never a trap (doc 1.4) → the same.
+//! - misaligned pointers: EADDRNOTAVAIL (doc 1.5) → accepted: wasm has no alignment faults,
+//!   and compilers never misalign these structs.
+//! - random fd numbers (doc 1.7) → the lowest free fd.
+//! - no address or name policy (doc 12) → `--addr-pool` and `--allow-resolve`, EACCES.
+//! - blocking calls straight to the OS (doc 1.10) → interruptible waits (`--timeout`).
+//! - a host errno without a WASI name reaches an assertion (doc 1.11) → ENOSYS.
+//! - a storage family other than 1..3 reaches an assertion (doc 12.11) → EINVAL (AF_UNIX:
+//!   EAFNOSUPPORT).
+//! - `sock_recv_from_v2` on a stream writes an uninitialised family (doc 6.8) → the peer's
+//!   family, address and port.
+//! - `sock_getaddrinfo` writes 14 or 26 bytes of `sa_data`, and the canonical name, whatever
+//!   lengths the guest declared (doc 8.3) → `sa_data` cut to its declared length; no
+//!   canonical name.
+//! - `sock_getaddrinfo` walks the whole capacity before resolving (doc 8.2) → only the slots
+//!   it fills, after the lookup; EAI codes it does not map reach an assertion → AIFAIL (80).
+//! - option values go raw to the kernel (doc 6.14) → decoded per option, and only the real
+//!   size reaches the kernel; SO_RCVTIMEO/SO_SNDTIMEO are kept by wasock and bound its own
+//!   waits; SO_REUSEADDR on UDP needs `--allow-port-sharing`; SO_BINDTODEVICE is EACCES.
+//! - `epoll_oneoff` read events say `nbytes` 1 (doc 9) → the bytes readable.
 //!
 //! Kept as WasmEdge has them: the layouts, network-order IP bytes, the network-order `u16`
-//! port of `sock_recv_from_v2` (which wasmedge_wasi_socket reads byte-swapped, spec §11.1),
+//! port of `sock_recv_from_v2` (which wasmedge_wasi_socket reads byte-swapped, doc 11.1),
 //! the address type 4/6 of the V1 getters, ENOMEM for a 4-byte buffer holding an IPv6
 //! name, `sock_shutdown(fd, 0)` = shut the read side, the errnos 77..87 of
 //! `sock_getaddrinfo`, SO_TYPE 1/2 and SO_ERROR as a WASI errno, ENOSYS for AF_UNIX.
@@ -50,7 +53,7 @@ mod tests;
 
 /// Calls `$m!` with every WasmEdge import, in the shape of
 /// [`for_each_import!`](crate::for_each_import): `name(arg: u32|u64, ...) = path;`. V1
-/// bodies have the plain names, V2 bodies the `_v2` names (spec §2).
+/// bodies have the plain names, V2 bodies the `_v2` names (doc 2).
 #[macro_export]
 macro_rules! for_each_wasmedge_import {
     ($m:ident) => {

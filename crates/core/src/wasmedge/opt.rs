@@ -1,4 +1,4 @@
-//! `sock_setsockopt` and `sock_getsockopt` (spec §6.14, 6.15, 7): level 0 (SOL_SOCKET) and
+//! `sock_setsockopt` and `sock_getsockopt` (doc 6.14, 6.15, 7): level 0 (SOL_SOCKET) and
 //! WasmEdge's option numbers 0..14.
 //!
 //! WasmEdge hands the guest's bytes and length to the host kernel unchanged. We translate
@@ -196,7 +196,9 @@ pub fn sock_getsockopt(
                 out.extend_from_slice(&seconds.to_le_bytes());
                 out
             }
-            sockopt::SO_RCVTIMEO | sockopt::SO_SNDTIMEO => us_to_timeval(sock.timeout_us(timeout_direction(name))),
+            sockopt::SO_RCVTIMEO | sockopt::SO_SNDTIMEO => {
+                us_to_timeval(sock.timeout_us(timeout_direction(name)))
+            }
             sockopt::SO_BINDTODEVICE => Vec::new(),
             _ => {
                 let host = host_int_option(name).ok_or(Errno::Inval)?;

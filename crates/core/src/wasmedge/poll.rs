@@ -1,4 +1,4 @@
-//! `epoll_oneoff` (spec §9): WASI preview 1's `poll_oneoff` under another name.
+//! `epoll_oneoff` (doc 9): WASI preview 1's `poll_oneoff` under another name.
 //!
 //! WasmEdge registers the fds edge-triggered, but re-arms every one on each call, so an fd
 //! that is still ready is reported again, as with `poll_oneoff`; the guests built for it

@@ -1,4 +1,4 @@
-//! `sock_getaddrinfo` (spec §8): name resolution through the host's getaddrinfo, under
+//! `sock_getaddrinfo` (doc 8): name resolution through the host's getaddrinfo, under
 //! `--allow-resolve` (see [`crate::sock::lookup`]; numeric names must be allowed too).
 //!
 //! The guest allocates everything: a chain of `addrinfo` entries, each with a `sockaddr` and
@@ -38,7 +38,7 @@ const EAI_NODATA: libc::c_int = -5;
 const EAI_ADDRFAMILY: libc::c_int = -9;
 
 /// The name in a (pointer, length) range: the bytes up to the first NUL, or all of them
-/// (spec §8.1). EFAULT if the range is outside memory. At most [`MAX_NAME_LEN`] + 1 bytes
+/// (doc 8.1). EFAULT if the range is outside memory. At most [`MAX_NAME_LEN`] + 1 bytes
 /// are copied; a longer name is refused by the lookup.
 fn name(mem: &GuestMemory<'_>, ptr: u32, len: u32) -> Result<Vec<u8>> {
     in_memory(mem, ptr, len)?;
@@ -49,7 +49,7 @@ fn name(mem: &GuestMemory<'_>, ptr: u32, len: u32) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// WasmEdge's errno for a failed host getaddrinfo (spec §8.4). Codes WasmEdge does not map
+/// WasmEdge's errno for a failed host getaddrinfo (doc 8.4). Codes WasmEdge does not map
 /// (it asserts) are AIFAIL.
 pub fn lookup_errno(e: &AddrInfoError) -> Errno {
     match e {
@@ -70,7 +70,7 @@ pub fn lookup_errno(e: &AddrInfoError) -> Errno {
     }
 }
 
-/// Checks the hints as WasmEdge does, in its order (spec §8.1), and converts them.
+/// Checks the hints as WasmEdge does, in its order (doc 8.1), and converts them.
 fn check_hints(hints: &Hints, node_empty: bool) -> Result<LookupHints> {
     if hints.flags & !aiflags::DEFINED != 0 || (hints.flags & aiflags::CANONNAME != 0 && node_empty) {
         return Err(Errno::AiBadFlag.into());
@@ -111,7 +111,7 @@ fn implicit_node(hints: &Hints) -> &'static [u8] {
 ///
 /// Errors: EACCES when `--allow-resolve` does not allow the name; AINONAME (84) for two
 /// empty names, AIMEMORY (82) for capacity 0, AIBADFLAG/AIFAMILY/ENOSYS for bad hints
-/// (spec §8.1), the AI errnos 77..87 for resolver failures, EFAULT for any range outside
+/// (doc 8.1), the AI errnos 77..87 for resolver failures, EFAULT for any range outside
 /// memory.
 #[allow(clippy::too_many_arguments)]
 pub fn sock_getaddrinfo(
@@ -145,7 +145,10 @@ pub fn sock_getaddrinfo(
     {
         return Err(Errno::AiNoName.into());
     }
-    if hints.flags & aiflags::NUMERICSERV != 0 && !service.is_empty() && !service.iter().all(u8::is_ascii_digit) {
+    if hints.flags & aiflags::NUMERICSERV != 0
+        && !service.is_empty()
+        && !service.iter().all(u8::is_ascii_digit)
+    {
         return Err(Errno::AiNoName.into());
     }
     let service = (!service.is_empty()).then_some(&service[..]);

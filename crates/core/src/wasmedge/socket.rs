@@ -1,4 +1,4 @@
-//! Creating, naming and connecting sockets (spec §6.1–6.5, 6.11–6.13): `sock_open`,
+//! Creating, naming and connecting sockets (doc 6.1–6.5, 6.11–6.13): `sock_open`,
 //! `sock_bind`, `sock_connect`, `sock_listen`, `sock_accept` (V1 and V2),
 //! `sock_getlocaladdr`/`sock_getpeeraddr` (V1 and V2) and `sock_shutdown`.
 //!
@@ -122,7 +122,7 @@ pub fn sock_getpeeraddr(
     name_v1(mem, addr, addr_type, port, || sock::peer_addr(cx, fd, rights::SOCK_ADDR_REMOTE))
 }
 
-/// The V1 getters (spec §6.11): the buffer must be 4 or 16 bytes (EINVAL), and big enough
+/// The V1 getters (doc 6.11): the buffer must be 4 or 16 bytes (EINVAL), and big enough
 /// for the address (ENOMEM: an IPv6 address in 4 bytes). The raw address bytes go to the
 /// buffer, the type as a `u32` **4 or 6** (not the family number) and the port as a
 /// host-order `u32`.
@@ -151,7 +151,13 @@ fn name_v1(
 }
 
 /// `sock_getlocaladdr_v2(fd, *addr, *port)`: the bound address into a 128-byte storage.
-pub fn sock_getlocaladdr_v2(cx: &Ctx, mem: &mut GuestMemory<'_>, fd: u32, addr: u32, port: u32) -> Result<()> {
+pub fn sock_getlocaladdr_v2(
+    cx: &Ctx,
+    mem: &mut GuestMemory<'_>,
+    fd: u32,
+    addr: u32,
+    port: u32,
+) -> Result<()> {
     name_v2(mem, addr, port, || sock::local_addr(cx, fd, rights::SOCK_ADDR_LOCAL))
 }
 
@@ -160,10 +166,15 @@ pub fn sock_getpeeraddr_v2(cx: &Ctx, mem: &mut GuestMemory<'_>, fd: u32, addr: u
     name_v2(mem, addr, port, || sock::peer_addr(cx, fd, rights::SOCK_ADDR_REMOTE))
 }
 
-/// The V2 getters (spec §6.12): the buffer must be exactly 128 bytes (EINVAL); the family
+/// The V2 getters (doc 6.12): the buffer must be exactly 128 bytes (EINVAL); the family
 /// `u16` goes to offset 0, the address to offset 2 and the port, a host-order `u32`, to
 /// `*port`.
-fn name_v2(mem: &mut GuestMemory<'_>, addr: u32, port: u32, get: impl FnOnce() -> Result<SocketAddr>) -> Result<()> {
+fn name_v2(
+    mem: &mut GuestMemory<'_>,
+    addr: u32,
+    port: u32,
+    get: impl FnOnce() -> Result<SocketAddr>,
+) -> Result<()> {
     let buf = WasiAddress::read(mem, addr)?;
     in_memory(mem, port, 4)?;
     if buf.len != STORAGE_SIZE {
