@@ -130,8 +130,15 @@ pub fn iovecs(mem: &GuestMemory<'_>, ptr: u32, count: u32) -> Result<Vec<Iovec>>
     if count > MAX_IOVECS {
         return Err(Errno::Inval.into());
     }
-    array_in_memory(mem, ptr, count, 8)?;
-    let iovs = mem.iovecs(ptr, count)?;
+    // No overflow: count is at most MAX_IOVECS.
+    let raw = mem.read_bytes(ptr, count * 8).map_err(fault)?;
+    let iovs: Vec<Iovec> = raw
+        .chunks_exact(8)
+        .map(|c| Iovec {
+            buf: u32::from_le_bytes([c[0], c[1], c[2], c[3]]),
+            len: u32::from_le_bytes([c[4], c[5], c[6], c[7]]),
+        })
+        .collect();
     for iov in &iovs {
         in_memory(mem, iov.buf, iov.len)?;
     }
