@@ -922,3 +922,212 @@ fn epoll_oneoff_is_poll_oneoff() {
     assert_eq!(g.bytes(events + 8, 3), [0, 0, 1], "no error, FD_READ");
     assert_eq!(g.bytes(events + 16, 8), 5u64.to_le_bytes(), "the bytes readable");
 }
+
+/// Every import, called thousands of times with arguments drawn from edge values (offsets
+/// at and past the end of memory, u32::MAX, small numbers, the planted structures below) on
+/// plain and shared memories: each call must return, with success, an errno or a trap, and
+/// never panic. Calls that could block are ended by a watchdog that stops the instance, as
+/// `--timeout` does; a new instance then takes over. Traffic can only go to loopback (the
+/// pool is 127.0.0.1 and ::1, ports are small numbers nothing listens on), and only
+/// `localhost` resolves (from /etc/hosts, no DNS).
+#[test]
+fn random_calls_never_panic_or_hang() {
+    use std::sync::Arc;
+    use std::sync::mpsc;
+
+    type Import = fn(&Ctx, &mut GuestMemory<'_>, &[u32]) -> Result<()>;
+    macro_rules! table {
+        ($($name:ident($($arg:ident: $ty:ty),*) = $path:path;)*) => {
+            vec![$((stringify!($name), vec![$(stringify!($arg)),*], (|cx: &Ctx, mem: &mut GuestMemory<'_>, a: &[u32]| {
+                let mut next = a.iter().copied();
+                $path(cx, mem, $({ let _ = stringify!($arg); next.next().unwrap_or(0) }),*)
+            }) as Import)),*]
+        };
+    }
+    let imports: Vec<(&str, Vec<&str>, Import)> = crate::for_each_wasmedge_import!(table);
+
+    const SIZE: u32 = 65536;
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    let mut rand = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    // Planted: a WasiAddress for 127.0.0.1 at 256, one for a storage at 272, an iovec at 768,
+    // crate-like hints at 1024, a one-slot result chain at 2048 (its pointer at 2040), names.
+    let mut base = vec![0u8; SIZE as usize];
+    for (i, b) in base.iter_mut().enumerate() {
+        *b = (i as u64).wrapping_mul(0x9e37_79b9) as u8;
+    }
+    let put = |m: &mut Vec<u8>, at: usize, data: &[u8]| m[at..at + data.len()].copy_from_slice(data);
+    put(&mut base, 256, &[0x40, 1, 0, 0, 4, 0, 0, 0]);
+    put(&mut base, 0x140, &[127, 0, 0, 1]);
+    put(&mut base, 272, &[0x80, 1, 0, 0, 128, 0, 0, 0]);
+    put(&mut base, 0x180, &[1, 0, 127, 0, 0, 1]);
+    put(&mut base, 768, &[0, 0x10, 0, 0, 64, 0, 0, 0]);
+    put(&mut base, 1024, &[0, 0, 1, 2, 1, 0, 0, 0]);
+    put(&mut base, 2040, &2048u32.to_le_bytes());
+    put(&mut base, 2048 + 12, &(2048u32 + 28).to_le_bytes());
+    put(&mut base, 2048 + 16, &0u32.to_le_bytes());
+    put(&mut base, 2048 + 20, &0u32.to_le_bytes());
+    put(&mut base, 2048 + 28 + 4, &14u32.to_le_bytes());
+    put(&mut base, 2048 + 28 + 8, &(2048u32 + 40).to_le_bytes());
+    put(&mut base, 3072, b"localhost\0");
+    put(&mut base, 3088, b"80\0");
+    // Two subscriptions at 4096: FD_READ on fd 3, and a 1 ms relative clock.
+    put(&mut base, 4096, &[0; 96]);
+    put(&mut base, 4096 + 8, &[1]);
+    put(&mut base, 4096 + 16, &3u32.to_le_bytes());
+    put(&mut base, 4096 + 48 + 8, &[0]);
+    put(&mut base, 4096 + 48 + 24, &1_000_000u64.to_le_bytes());
+    let picks = [
+        0,
+        1,
+        2,
+        3,
+        4,
+        5,
+        6,
+        8,
+        9,
+        10,
+        11,
+        12,
+        13,
+        14,
+        15,
+        16,
+        26,
+        28,
+        128,
+        256,
+        272,
+        768,
+        1024,
+        1025,
+        2040,
+        3072,
+        3088,
+        SIZE - 1,
+        SIZE - 2,
+        SIZE - 4,
+        SIZE - 8,
+        SIZE,
+        SIZE + 4,
+        u32::MAX,
+        u32::MAX - 3,
+        0x8000_0000,
+    ];
+
+    let mut calls = 0;
+    let mut episodes = 0;
+    // Imports that succeeded at least once: the arguments get past the checks.
+    let mut succeeded = std::collections::BTreeSet::new();
+    while calls < 6000 {
+        episodes += 1;
+        let mut policy = loopback_policy();
+        policy.allow_resolve.insert("localhost".parse().unwrap());
+        let cx = Arc::new(CtxBuilder::new().policy(policy).build().unwrap());
+        let _peers = plant_sockets(&cx);
+        let mut mem = base.clone();
+        let shared = episodes % 3 == 0;
+        let (done, stop) = mpsc::channel::<()>();
+        let watched = cx.clone();
+        let watchdog = std::thread::spawn(move || {
+            if stop.recv_timeout(Duration::from_millis(300)).is_err() {
+                watched.interrupt.trigger(Error::Trap(crate::errno::Trap("watchdog".into())));
+            }
+        });
+        for _ in 0..40 {
+            let (name, params, import) = &imports[(rand() % imports.len() as u64) as usize];
+            let args: Vec<u32> = params
+                .iter()
+                .map(|param| {
+                    let r = rand();
+                    match r % 10 {
+                        // A value that fits the parameter's role.
+                        0..=6 => role(param, name, r >> 8),
+                        7 => (r >> 8) as u32,
+                        _ => picks[((r >> 8) % picks.len() as u64) as usize],
+                    }
+                })
+                .collect();
+            let mut guest = match shared {
+                false => GuestMemory::new(&mut mem),
+                true => GuestMemory::shared_view(&mut mem),
+            };
+            let start = Instant::now();
+            let result = import(&cx, &mut guest, &args);
+            let name = *name;
+            assert!(start.elapsed() < Duration::from_secs(5), "{name}{args:?} took {:?}", start.elapsed());
+            calls += 1;
+            if result.is_ok() {
+                succeeded.insert(name);
+            }
+            if matches!(result, Err(Error::Trap(_))) && cx.interrupt.check().is_err() {
+                break; // stopped by the watchdog: a fresh instance continues
+            }
+        }
+        let _ = done.send(());
+        watchdog.join().unwrap();
+    }
+    assert!(episodes > 1);
+    assert!(succeeded.len() >= 20, "only these imports ever succeeded: {succeeded:?}");
+}
+
+/// Guest sockets for [`random_calls_never_panic_or_hang`], at fds 3..=6: a bound UDP socket
+/// with a datagram queued, a TCP listener with a connection pending, and a connected TCP
+/// pair with bytes queued both ways. Returns the native ends, to keep them open.
+fn plant_sockets(cx: &Ctx) -> (UdpSocket, TcpStream, TcpListener) {
+    use crate::net::Socket;
+    use crate::table::{Descriptor, Kind};
+    let push = |socket: socket2::Socket, stream: bool| {
+        cx.push(Descriptor::new(Kind::Socket(Socket::new(socket, stream).unwrap()))).unwrap()
+    };
+    let udp = UdpSocket::bind((V4, 0)).unwrap();
+    let native_udp = UdpSocket::bind((V4, 0)).unwrap();
+    native_udp.send_to(b"queued", udp.local_addr().unwrap()).unwrap();
+    assert_eq!(push(udp.into(), false), 3);
+    let listener = TcpListener::bind((V4, 0)).unwrap();
+    let pending = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let other = TcpListener::bind((V4, 0)).unwrap();
+    let mut client = TcpStream::connect(other.local_addr().unwrap()).unwrap();
+    let (mut server, _) = other.accept().unwrap();
+    client.write_all(b"to the server").unwrap();
+    server.write_all(b"to the client").unwrap();
+    assert_eq!(push(listener.into(), true), 4);
+    assert_eq!(push(client.into(), true), 5);
+    assert_eq!(push(server.into(), true), 6);
+    (native_udp, pending, other)
+}
+
+/// A value for the parameter `param` of `import` that often gets past the argument checks,
+/// for [`random_calls_never_panic_or_hang`] (its planted structures).
+fn role(param: &str, import: &str, r: u64) -> u32 {
+    let small = |n: u64| (r % n) as u32;
+    match param {
+        "fd" => small(9),
+        "af" | "socktype" => small(4),
+        "flags" | "ri_flags" | "si_flags" | "how" | "level" => [0, 0, 0, 1, 2, 3, 4, 0x20][small(8) as usize],
+        "name" => small(16),
+        "ri_data" | "si_data" => 768,
+        "ri_data_len" | "si_data_len" | "nsubscriptions" => small(3),
+        "addr" => [256, 272][small(2) as usize],
+        "port" => small(16),
+        "backlog" => small(8),
+        "value" => 0x1800 + small(16),
+        "len" if import == "sock_setsockopt" => [0, 2, 4, 8, 16, 17, 4096][small(7) as usize],
+        "node" => 3072,
+        "node_len" => small(11),
+        "service" => 3088,
+        "service_len" => small(4),
+        "hints" => 1024,
+        "res" => 2040,
+        "max_res_len" => small(3),
+        "subs" => 4096,
+        "events" => 4608,
+        // Out pointers: scratch space, sometimes at the very end of memory.
+        _ => [0x2000 + small(64), 65536 - 4, 65536 - 2][small(3) as usize % 3],
+    }
+}
