@@ -145,6 +145,14 @@ fn accept_within(listener: &TcpListener, limit: Duration) -> std::io::Result<(Tc
 
 #[test]
 fn wasmedge_tcp_client_talks_to_a_native_listener_by_address_and_by_name() {
+    // The crate looks names up with the service "http" (and then sets the port itself), so
+    // the host's getaddrinfo needs /etc/services (Debian's netbase).
+    let services = std::fs::read_to_string("/etc/services").unwrap_or_default();
+    assert!(
+        services.lines().any(|l| l.split_whitespace().next() == Some("http")),
+        "/etc/services does not name the service http, which wasmedge_wasi_socket's name lookup \
+         asks for: install it (apt-get install netbase)"
+    );
     for (host, extra) in [("127.0.0.1", None), ("localhost", Some("--allow-resolve=localhost"))] {
         let listener = TcpListener::bind((LOCALHOST, 0)).expect("bind a native listener");
         let port = listener.local_addr().expect("local_addr").port();
