@@ -6,7 +6,7 @@
 //! engine binding links a plain-name import whose wasm type matches only the `_v2` body to
 //! it, as WasmEdge does (doc 2). In a WasmEdge module this table is registered after WASI
 //! preview 1's and shadows its `sock_accept` (V1 here has 2 parameters), `sock_recv`,
-//! `sock_send` and `sock_shutdown`, whose behaviour differs in WasmEdge.
+//! `sock_send`, `sock_shutdown` and `poll_oneoff`, whose behaviour differs in WasmEdge.
 //!
 //! We follow WasmEdge where a binary can depend on it, and fix what no binary can depend on
 //! (WasmEdge's behaviour, then ours):
@@ -85,6 +85,7 @@ macro_rules! for_each_wasmedge_import {
             sock_setsockopt(fd: u32, level: u32, name: u32, value: u32, len: u32) = $crate::wasmedge::opt::sock_setsockopt;
             sock_getaddrinfo(node: u32, node_len: u32, service: u32, service_len: u32, hints: u32, res: u32, max_res_len: u32, res_len: u32) = $crate::wasmedge::resolve::sock_getaddrinfo;
             epoll_oneoff(subs: u32, events: u32, nsubscriptions: u32, nevents: u32) = $crate::wasmedge::poll::epoll_oneoff;
+            poll_oneoff(subs: u32, events: u32, nsubscriptions: u32, nevents: u32) = $crate::wasmedge::poll::poll_oneoff;
         }
     };
 }

@@ -1,4 +1,5 @@
-//! `epoll_oneoff` (doc 9): WASI preview 1's `poll_oneoff` under another name.
+//! `epoll_oneoff` (doc 9): WASI preview 1's `poll_oneoff` under another name; and
+//! `poll_oneoff` itself as WasmEdge has it, with EFAULT for arrays outside memory.
 //!
 //! WasmEdge registers the fds edge-triggered, but re-arms every one on each call, so an fd
 //! that is still ready is reported again, as with `poll_oneoff`; the guests built for it
@@ -27,4 +28,17 @@ pub fn epoll_oneoff(
     array_in_memory(mem, events, nsubscriptions, Event::SIZE)?;
     in_memory(mem, nevents, 4)?;
     poll::poll_oneoff(cx, mem, subs, events, nsubscriptions, nevents)
+}
+
+/// `poll_oneoff(...)` in a WasmEdge module: WasmEdge's `poll_oneoff` and `epoll_oneoff` are
+/// one function, and both answer arrays outside memory with EFAULT (WASI preview 1's traps).
+pub fn poll_oneoff(
+    cx: &Ctx,
+    mem: &mut GuestMemory<'_>,
+    subs: u32,
+    events: u32,
+    nsubscriptions: u32,
+    nevents: u32,
+) -> Result<()> {
+    epoll_oneoff(cx, mem, subs, events, nsubscriptions, nevents)
 }

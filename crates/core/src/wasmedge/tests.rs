@@ -266,6 +266,7 @@ fn import_table_has_every_wasmedge_name_with_the_binding_shape() {
         ("sock_setsockopt", 5),
         ("sock_getaddrinfo", 8),
         ("epoll_oneoff", 4),
+        ("poll_oneoff", 4),
     ];
     assert_eq!(table, expected);
 }
@@ -620,6 +621,7 @@ fn bad_pointers_are_efault_not_traps() {
     assert_eq!(errno(call!(g, poll::epoll_oneoff, OUTSIDE - 8, BUF, 1, OUT)), Errno::Fault);
     assert_eq!(errno(call!(g, poll::epoll_oneoff, BUF, OUTSIDE - 8, 1, OUT)), Errno::Fault);
     assert_eq!(errno(call!(g, poll::epoll_oneoff, BUF, BUF + 64, u32::MAX, OUT)), Errno::Fault);
+    assert_eq!(errno(call!(g, poll::poll_oneoff, BUF, BUF + 64, 1, OUTSIDE)), Errno::Fault);
 }
 
 #[test]
