@@ -18,7 +18,7 @@
 //! tests check ports, and the addresses only where they come from the native side.
 
 use std::io::{ErrorKind, Read, Write};
-use std::net::{IpAddr, Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -36,6 +36,7 @@ const LINE_LIMIT: Duration = Duration::from_secs(15);
 
 const POOL: &str = "--addr-pool=127.0.0.1/32";
 const LOCALHOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+const LOCALHOST_V6: IpAddr = IpAddr::V6(Ipv6Addr::LOCALHOST);
 /// A loopback address outside a pool of 127.0.0.1/32 (Linux answers on all of 127/8).
 const OTHER: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
 
@@ -94,6 +95,22 @@ fn wasmedge_tcp_echo_server_echoes_every_byte_to_native_clients() {
         assert!(back == data, "the echo differs from what was sent ({len} bytes)");
         assert_eq!(server.wait_for_line("echoed=", LINE_LIMIT), len.to_string());
     }
+    server.finish().assert_success();
+}
+
+#[test]
+fn wasmedge_tcp_echo_server_on_ipv6() {
+    let mut server =
+        rust_in("wasmedge", "tcp_echo_server").cmd().opt("--addr-pool=::1/128").args(["[::1]:0", "1"]).spawn();
+    let port = port_of(&server.wait_for_line("listening=", LINE_LIMIT));
+    let stream = TcpStream::connect_timeout(&SocketAddr::new(LOCALHOST_V6, port), IO_LIMIT)
+        .unwrap_or_else(|e| panic!("connect to the guest on [::1]:{port}: {e}"));
+    stream.set_read_timeout(Some(IO_LIMIT)).expect("set_read_timeout");
+    let local_port = stream.local_addr().expect("local_addr").port();
+    assert_eq!(port_of(&server.wait_for_line("peer=", LINE_LIMIT)), local_port, "the guest's peer_addr");
+    let data = pattern(100_000);
+    assert!(echo_through(stream, &data) == data, "the echo over IPv6 differs from what was sent");
+    assert_eq!(server.wait_for_line("echoed=", LINE_LIMIT), data.len().to_string());
     server.finish().assert_success();
 }
 
