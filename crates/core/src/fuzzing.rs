@@ -637,8 +637,16 @@ mod tests {
         unique.sort();
         unique.dedup();
         assert_eq!(unique.len(), names.len(), "a name appears twice");
-        // 45 preview 1 + 48 WAMR + 4 snapshot-0 variants + proc_exit.
-        assert_eq!(names.len(), 45 + 48 + 4 + 1, "{names:?}");
+        // 45 preview 1 + 48 WAMR + 4 snapshot-0 variants + proc_exit, then the tables of the
+        // other socket ABIs, each under its prefix.
+        let socket_abis = ["wasmedge::", "wasix_32v1::"];
+        let unprefixed = names.iter().filter(|n| !socket_abis.iter().any(|p| n.starts_with(p))).count();
+        assert_eq!(unprefixed, 45 + 48 + 4 + 1, "{names:?}");
+        macro_rules! count {
+            ($($name:ident($($arg:ident: $ty:ty),*) = $path:path;)*) => { [$(stringify!($name)),*].len() };
+        }
+        let wasmedge = names.iter().filter(|n| n.starts_with("wasmedge::")).count();
+        assert_eq!(wasmedge, crate::for_each_wasmedge_import!(count));
         for n in ["sock_open", "sock_addr_resolve", "poll_oneoff", "wasi_unstable::poll_oneoff", "path_open"]
         {
             assert!(names.contains(&n), "{n} missing");
