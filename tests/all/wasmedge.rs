@@ -78,7 +78,8 @@ fn echo_through(stream: TcpStream, data: &[u8]) -> Vec<u8> {
 
 #[test]
 fn wasmedge_tcp_echo_server_echoes_every_byte_to_native_clients() {
-    let mut server = rust_in("wasmedge", "tcp_echo_server").cmd().opt(POOL).args(["127.0.0.1:0", "2"]).spawn();
+    let mut server =
+        rust_in("wasmedge", "tcp_echo_server").cmd().opt(POOL).args(["127.0.0.1:0", "2"]).spawn();
     let port = port_of(&server.wait_for_line("listening=", LINE_LIMIT));
     for len in [1usize << 20, 1] {
         let data = pattern(len);
@@ -100,8 +101,11 @@ fn wasmedge_tcp_echo_server_echoes_every_byte_to_native_clients() {
 
 #[test]
 fn wasmedge_tcp_echo_server_on_ipv6() {
-    let mut server =
-        rust_in("wasmedge", "tcp_echo_server").cmd().opt("--addr-pool=::1/128").args(["[::1]:0", "1"]).spawn();
+    let mut server = rust_in("wasmedge", "tcp_echo_server")
+        .cmd()
+        .opt("--addr-pool=::1/128")
+        .args(["[::1]:0", "1"])
+        .spawn();
     let port = port_of(&server.wait_for_line("listening=", LINE_LIMIT));
     let stream = TcpStream::connect_timeout(&SocketAddr::new(LOCALHOST_V6, port), IO_LIMIT)
         .unwrap_or_else(|e| panic!("connect to the guest on [::1]:{port}: {e}"));
@@ -208,7 +212,8 @@ fn wasmedge_connect_outside_the_pool_is_eacces_reaches_nothing_and_is_traced() {
     }
     // The control: with 127.0.0.2 granted, the same guest reaches the same listener.
     let server = reply_once(listener);
-    let out = rust_in("wasmedge", "tcp_client").cmd().opt("--addr-pool=127.0.0.2/32").args([&target, "x"]).run();
+    let out =
+        rust_in("wasmedge", "tcp_client").cmd().opt("--addr-pool=127.0.0.2/32").args([&target, "x"]).run();
     out.assert_success();
     assert_eq!(server.join().expect("the native server").1, b"x", "{out}");
 }
@@ -225,7 +230,11 @@ fn wasmedge_udp_echo_reports_the_port_byte_swapped_as_wasmedge_does_and_echoes()
         // WasmEdge writes sock_recv_from_v2's port in network byte order and the crate reads
         // it as little-endian: the guest sees the client's port with its bytes swapped.
         let from = server.wait_for_line("from=", LINE_LIMIT);
-        assert_eq!(port_of(&from), client_port.swap_bytes(), "the port the crate reports (client port {client_port})");
+        assert_eq!(
+            port_of(&from),
+            client_port.swap_bytes(),
+            "the port the crate reports (client port {client_port})"
+        );
         // The guest undoes the swap; its reply reaches the client only if the host sent
         // to the port the guest named, in host order.
         assert_eq!(server.wait_for_line("reply_port=", LINE_LIMIT), client_port.to_string());
@@ -259,7 +268,10 @@ fn wasmedge_nslookup_of_localhost_needs_allow_resolve() {
     let out = nslookup(&["--trace"], "localhost", "8080");
     out.assert_failure();
     assert_eq!(out.value("error"), EACCES, "{out}");
-    assert!(out.stderr.contains("denied: resolving \"localhost\" (allow it with --allow-resolve=localhost)"), "{out}");
+    assert!(
+        out.stderr.contains("denied: resolving \"localhost\" (allow it with --allow-resolve=localhost)"),
+        "{out}"
+    );
 
     // A numeric name is judged too (the crate passes it to sock_getaddrinfo unparsed).
     let out = nslookup(&["--allow-resolve=localhost"], "127.0.0.1", "8080");
