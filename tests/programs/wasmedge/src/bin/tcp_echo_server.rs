@@ -40,7 +40,9 @@ fn main() {
             Err(e) => fail("SO_TYPE", e),
         };
         println!("type={kind}");
-        socket.set_recv_timeout(Some(Duration::from_millis(20_500))).unwrap_or_else(|e| fail("SO_RCVTIMEO", e));
+        socket
+            .set_recv_timeout(Some(Duration::from_millis(20_500)))
+            .unwrap_or_else(|e| fail("SO_RCVTIMEO", e));
         let timeout = socket.get_recv_timeout().unwrap_or_else(|e| fail("get SO_RCVTIMEO", e));
         println!("rcvtimeo_ms={}", timeout.map_or(0, |t| t.as_millis()));
         let mut buf = vec![0u8; 64 * 1024];
