@@ -14,6 +14,8 @@
 //! - `blocking`: host calls that could block in the kernel (a full pipe, a lingering close, a
 //!   FIFO open) are stopped by --timeout and otherwise behave as on Linux.
 //! - `soak`: many connections through a wasm echo server, every byte checked.
+//! - `wasmedge_async`: tokio_wasi and hyper_wasi guests (WasmEdge's socket ABI) against native
+//!   peers, and their denials.
 //! - `util`: building guests and running the CLI with a time limit.
 //!
 //! `every_program_has_a_test` fails when a file in tests/programs is not used by any test.
@@ -29,6 +31,7 @@ mod soak;
 mod sock;
 mod threads;
 mod util;
+mod wasmedge_async;
 
 use std::path::Path;
 
