@@ -59,14 +59,43 @@ fn free_port() -> u16 {
     listener.local_addr().expect("local_addr of the native listener").port()
 }
 
-/// Waits for the server's `listening on ADDR` line.
+/// Waits for the server's `listening on ADDR` line; returns ADDR with [`UNREAD_IPV4`]
+/// replaced by 127.0.0.1 (the only address these servers are allowed to bind).
 #[track_caller]
 fn listening_addr(server: &mut Running) -> SocketAddr {
     let text = server.wait_for_line("listening on ", START_LIMIT);
+    let text = unmask_ipv4(&text);
     let addr: SocketAddr =
         text.parse().unwrap_or_else(|e| panic!("bad address {text:?} after `listening on`: {e}"));
     assert_ne!(addr.port(), 0, "the server reports port 0");
     addr
+}
+
+/// What wasmedge_wasi_socket 0.5.5 reports as the IPv4 address of every local and peer
+/// address, whatever the host wrote. Its `get_local` and `get_peer` pass the host a pointer
+/// to an immutable local array (`let addr_buf = [0u8; 16]; ... addr_buf.as_ptr()`) and then
+/// read that array back; writing through such a pointer is undefined behaviour, and rustc's
+/// optimiser (release builds, as users make them) folds the read to the zeros it was
+/// initialised with: the disassembly of `TcpListener::local_addr` stores a constant 0 as the
+/// address. The port (a separate `&mut` variable) and IPv6 addresses come through. Built
+/// with `opt-level = 0` for that one crate, the same guests print 127.0.0.1, so the host
+/// writes the right bytes; the tests keep the crates as users build them and accept this
+/// loss, comparing everything else (ports included) exactly.
+const UNREAD_IPV4: &str = "0.0.0.0:";
+
+/// `text` with every [`UNREAD_IPV4`] address read as 127.0.0.1 (see there).
+fn unmask_ipv4(text: &str) -> String {
+    text.replace(UNREAD_IPV4, "127.0.0.1:")
+}
+
+/// The guest's stdout, with [`unmask_ipv4`] applied, must be `expected`.
+#[track_caller]
+fn assert_stdout_unmasked(output: &Output, expected: &str) {
+    let got = unmask_ipv4(&output.stdout);
+    assert!(
+        got == expected,
+        "stdout differs (0.0.0.0 read as 127.0.0.1)\n--- expected ---\n{expected}--- got ---\n{got}\n{output}"
+    );
 }
 
 fn connect(addr: SocketAddr) -> TcpStream {
@@ -185,7 +214,7 @@ fn tokio_echo_server_serves_concurrent_clients() {
         expected.push(format!("connection {}: echoed {bytes} bytes", index + 1));
     }
     expected.push(format!("served {ECHO_CLIENTS} connections, {} bytes", sent.iter().sum::<usize>()));
-    output.assert_stdout(&(expected.join("\n") + "\n"));
+    assert_stdout_unmasked(&output, &(expected.join("\n") + "\n"));
 }
 
 /// Told to bind 127.0.0.2 with only 127.0.0.1 in the pool, the tokio_wasi server gets EACCES
@@ -231,10 +260,10 @@ fn tokio_client_exchanges_with_a_native_server() {
     let (peer, request) = served.unwrap_or_else(|e| panic!("the native server failed: {e}\n{output}"));
     assert_eq!(request, message.as_bytes(), "what the native server received\n{output}");
     let reversed: String = message.chars().rev().collect();
-    output.assert_stdout(&format!(
-        "connected to {addr} from {peer}\nreceived {} bytes: {reversed}\n",
-        message.len()
-    ));
+    assert_stdout_unmasked(
+        &output,
+        &format!("connected to {addr} from {peer}\nreceived {} bytes: {reversed}\n", message.len()),
+    );
 }
 
 /// A connect outside the pool: EACCES for the tokio_wasi client, the denial in `--trace`, and
@@ -374,13 +403,18 @@ fn hyper_server_answers_a_native_http_client() {
     drop(second);
     drop(first);
 
-    server.finish().assert_success().assert_stdout(&format!(
-        "listening on {addr}\n\
+    let output = server.finish();
+    output.assert_success();
+    assert_stdout_unmasked(
+        &output,
+        &format!(
+            "listening on {addr}\n\
          request 1: GET /hello/wasock -> 200\n\
          request 2: POST /reverse -> 200\n\
          request 3: GET /missing -> 404\n\
          served 2 connections\n"
-    ));
+        ),
+    );
 }
 
 /// The guests import WasmEdge's socket functions with the types the docs say (V1 accept and

@@ -9,7 +9,9 @@
 //! - anything else: 404, body `no route for METHOD PATH\n`.
 //!
 //! Prints `listening on ADDR`, a line per request (`request N: METHOD PATH -> STATUS`), and
-//! after CONNECTIONS connections have ended `served CONNECTIONS connections`, then exits 0.
+//! after CONNECTIONS connections have ended `served CONNECTIONS connections`, then exits 0
+//! (from the task of the last connection: see `Finish`). A connection that fails is reported
+//! as `connection N: ERROR` at the end, and the exit status is 1.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -21,6 +23,7 @@ use hyper::server::conn::Http;
 use hyper::service::service_fn;
 use hyper::{Body, Method, Request, Response, StatusCode};
 use tokio::net::TcpListener;
+use wasock_wasmedge_async_guests::{describe, Finish, Outcome};
 
 async fn route(request: Request<Body>, number: usize) -> Result<Response<Body>, Infallible> {
     let method = request.method().clone();
@@ -41,13 +44,6 @@ async fn route(request: Request<Body>, number: usize) -> Result<Response<Body>, 
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
     Ok(response)
-}
-
-fn describe(e: &std::io::Error) -> String {
-    match e.raw_os_error() {
-        Some(errno) => format!("errno {errno} ({:?})", e.kind()),
-        None => format!("{e} ({:?})", e.kind()),
-    }
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -82,12 +78,13 @@ async fn main() {
     }
 
     let requests = Arc::new(AtomicUsize::new(0));
-    let mut tasks = Vec::with_capacity(connections);
-    for index in 1..=connections {
+    let finish =
+        Arc::new(Finish::new(connections, |outcomes| format!("served {} connections", outcomes.len())));
+    for index in 0..connections {
         let (stream, _) = match listener.accept().await {
             Ok(accepted) => accepted,
             Err(e) => {
-                println!("accept {index} failed: {}", describe(&e));
+                println!("accept {} failed: {}", index + 1, describe(&e));
                 exit(1);
             }
         };
@@ -96,23 +93,17 @@ async fn main() {
             let number = requests.fetch_add(1, Ordering::SeqCst) + 1;
             route(request, number)
         });
-        tasks.push(tokio::spawn(async move { Http::new().serve_connection(stream, service).await }));
+        let finish = finish.clone();
+        tokio::spawn(async move {
+            let outcome = match Http::new().serve_connection(stream, service).await {
+                Ok(()) => Outcome { line: None, bytes: 0, failed: false },
+                Err(e) => {
+                    Outcome { line: Some(format!("connection {}: {e}", index + 1)), bytes: 0, failed: true }
+                }
+            };
+            finish.done(index, outcome);
+        });
     }
-
-    let mut failed = false;
-    for (index, task) in tasks.into_iter().enumerate() {
-        match task.await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => {
-                println!("connection {}: {e}", index + 1);
-                failed = true;
-            }
-            Err(e) => {
-                println!("connection {}: task failed: {e}", index + 1);
-                failed = true;
-            }
-        }
-    }
-    println!("served {connections} connections");
-    exit(if failed { 1 } else { 0 });
+    // The last connection's task ends the process.
+    std::future::pending::<()>().await;
 }

@@ -11,13 +11,7 @@ use std::process::exit;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-fn describe(e: &std::io::Error) -> String {
-    match e.raw_os_error() {
-        Some(errno) => format!("errno {errno} ({:?})", e.kind()),
-        None => format!("{e} ({:?})", e.kind()),
-    }
-}
+use wasock_wasmedge_async_guests::describe;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {

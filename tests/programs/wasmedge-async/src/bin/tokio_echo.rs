@@ -3,15 +3,19 @@
 //!
 //! Usage: tokio_echo ADDR CONNECTIONS
 //!
-//! Binds ADDR (e.g. 127.0.0.1:0), prints `listening on ADDR` with the address it got, serves
-//! CONNECTIONS connections concurrently, then prints one line per connection (in accept order)
-//! and a total, and exits 0. A failed bind prints `bind ADDR failed: errno N (KIND)` and exits 1.
+//! Binds ADDR (e.g. 127.0.0.1:0), prints `listening on ADDR` with the address it got and
+//! `connection N from PEER` for each connection it accepts, serves CONNECTIONS connections
+//! concurrently, and when the last has ended prints one line per connection (in accept order)
+//! and a total, and exits 0 (see `Finish` for why the last connection's task exits). A failed
+//! bind prints `bind ADDR failed: errno N (KIND)` and exits 1.
 
 use std::net::SocketAddr;
 use std::process::exit;
+use std::sync::Arc;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use wasock_wasmedge_async_guests::{describe, Finish, Outcome};
 
 /// Echoes until the peer closes its side; returns the number of bytes echoed.
 async fn echo(mut stream: TcpStream) -> std::io::Result<u64> {
@@ -24,13 +28,6 @@ async fn echo(mut stream: TcpStream) -> std::io::Result<u64> {
         }
         stream.write_all(&buf[..n]).await?;
         total += n as u64;
-    }
-}
-
-fn describe(e: &std::io::Error) -> String {
-    match e.raw_os_error() {
-        Some(errno) => format!("errno {errno} ({:?})", e.kind()),
-        None => format!("{e} ({:?})", e.kind()),
     }
 }
 
@@ -66,37 +63,36 @@ async fn main() {
         }
     }
 
-    let mut tasks = Vec::with_capacity(connections);
-    for index in 1..=connections {
+    let finish = Arc::new(Finish::new(connections, |outcomes| {
+        let total: u64 = outcomes.iter().map(|o| o.bytes).sum();
+        format!("served {} connections, {total} bytes", outcomes.len())
+    }));
+    for index in 0..connections {
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
             Err(e) => {
-                println!("accept {index} failed: {}", describe(&e));
+                println!("accept {} failed: {}", index + 1, describe(&e));
                 exit(1);
             }
         };
-        println!("connection {index} from {peer}");
-        tasks.push(tokio::spawn(echo(stream)));
+        println!("connection {} from {peer}", index + 1);
+        let finish = finish.clone();
+        tokio::spawn(async move {
+            let outcome = match echo(stream).await {
+                Ok(bytes) => Outcome {
+                    line: Some(format!("connection {}: echoed {bytes} bytes", index + 1)),
+                    bytes,
+                    failed: false,
+                },
+                Err(e) => Outcome {
+                    line: Some(format!("connection {}: failed: {}", index + 1, describe(&e))),
+                    bytes: 0,
+                    failed: true,
+                },
+            };
+            finish.done(index, outcome);
+        });
     }
-
-    let mut total = 0u64;
-    let mut failed = false;
-    for (index, task) in tasks.into_iter().enumerate() {
-        match task.await {
-            Ok(Ok(bytes)) => {
-                println!("connection {}: echoed {bytes} bytes", index + 1);
-                total += bytes;
-            }
-            Ok(Err(e)) => {
-                println!("connection {}: failed: {}", index + 1, describe(&e));
-                failed = true;
-            }
-            Err(e) => {
-                println!("connection {}: task failed: {e}", index + 1);
-                failed = true;
-            }
-        }
-    }
-    println!("served {connections} connections, {total} bytes");
-    exit(if failed { 1 } else { 0 });
+    // The last connection's task ends the process.
+    std::future::pending::<()>().await;
 }
