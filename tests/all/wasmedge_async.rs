@@ -217,6 +217,56 @@ fn tokio_echo_server_serves_concurrent_clients() {
     assert_stdout_unmasked(&output, &(expected.join("\n") + "\n"));
 }
 
+/// A client that resets its connection (SO_LINGER 0) costs the tokio_wasi server that
+/// connection only: its task gets ECONNRESET (WASI errno 15) from `sock_recv`, and the next
+/// client is echoed as usual.
+///
+/// mio_wasi turns any poll event that carries an error into a failure of the whole poll, and
+/// tokio then panics ("unexpected error when polling the I/O driver"), so a host must report
+/// a reset socket the way WasmEdge does: a readiness event without error (with the HANGUP
+/// flag), leaving the error to the next `sock_recv`/`sock_send`. An event error would let
+/// any client stop the server.
+#[test]
+fn tokio_echo_server_survives_a_reset_client() {
+    let mut server = run(tokio_echo(), &[]).args(["127.0.0.1:0", "2"]).spawn();
+    let addr = listening_addr(&mut server);
+
+    let mut resetting = connect(addr);
+    let first_local = resetting.local_addr().expect("local_addr");
+    resetting.write_all(b"ping").expect("send to the server");
+    let mut echo = [0u8; 4];
+    resetting.read_exact(&mut echo).expect("read the echo before resetting");
+    assert_eq!(&echo, b"ping");
+    // The server's task is now waiting to read again; linger 0 makes the close an RST.
+    rustix::net::sockopt::set_socket_linger(&resetting, Some(Duration::ZERO)).expect("SO_LINGER 0");
+    drop(resetting);
+
+    let mut next = connect(addr);
+    let second_local = next.local_addr().expect("local_addr");
+    next.write_all(b"still there?").expect("send to the server after the reset");
+    let mut echo = [0u8; 12];
+    next.read_exact(&mut echo).unwrap_or_else(|e| panic!("no echo after another client's reset: {e}"));
+    assert_eq!(&echo, b"still there?");
+    next.shutdown(Shutdown::Write).expect("half-close");
+
+    let output = server.finish();
+    // A panic in tokio_wasi traps the guest (and would read as a host panic below).
+    assert!(!output.stderr.contains("the guest trapped"), "the guest trapped\n{output}");
+    output.assert_no_host_crash();
+    assert_eq!(output.code(), Some(1), "one connection failed, so the server exits 1\n{output}");
+    assert_stdout_unmasked(
+        &output,
+        &format!(
+            "listening on {addr}\n\
+             connection 1 from {first_local}\n\
+             connection 2 from {second_local}\n\
+             connection 1: failed: errno 15 (ConnectionReset)\n\
+             connection 2: echoed 12 bytes\n\
+             served 2 connections, 12 bytes\n"
+        ),
+    );
+}
+
 /// Told to bind 127.0.0.2 with only 127.0.0.1 in the pool, the tokio_wasi server gets EACCES
 /// (WASI errno 2) from the bind, reports it and exits 1; `--trace` names the ABI and shows
 /// the denial with the flag that would allow it.
@@ -286,6 +336,27 @@ fn tokio_client_connect_outside_the_pool_reaches_nothing() {
         Err(e) => panic!("accept on the native listener failed: {e}"),
         Ok((_, peer)) => panic!("a connection from {peer} reached the native listener\n{output}"),
     }
+}
+
+/// A refused connect: mio_wasi cannot read SO_ERROR (its `take_error` is `Ok(None)` on
+/// WasmEdge), so tokio_wasi's connect completes when the socket polls writable, and the
+/// refusal shows at the first send: ECONNREFUSED (WASI errno 14). That needs a host whose
+/// poll reports the failed socket (POLLOUT|POLLERR|POLLHUP on Linux) as writable without an
+/// event error, as WasmEdge does; with an error on the event, mio fails the whole poll and
+/// tokio panics instead of the guest seeing the refusal.
+#[test]
+fn tokio_client_sees_a_refused_connection_at_its_first_send() {
+    let port = free_port();
+    let target = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let output = run(tokio_client(), &[]).args([target.to_string().as_str(), "nobody listens"]).run();
+    // A panic in tokio_wasi traps the guest (and would read as a host panic below).
+    assert!(!output.stderr.contains("the guest trapped"), "the guest trapped\n{output}");
+    output.assert_no_host_crash();
+    assert_eq!(output.code(), Some(1), "the client should exit 1 after the refusal\n{output}");
+    let lines: Vec<&str> = output.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "two lines expected\n{output}");
+    assert!(lines[0].starts_with(&format!("connected to {target} from ")), "{output}");
+    assert_eq!(lines[1], "exchange failed: errno 14 (ConnectionRefused)", "{output}");
 }
 
 /// Accepts one connection within `limit` (a non-blocking accept polled every few ms).
