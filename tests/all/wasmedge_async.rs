@@ -164,7 +164,7 @@ fn tokio_echo_server_serves_concurrent_clients() {
 
     let clients: Vec<TcpStream> = (0..ECHO_CLIENTS).map(|_| connect(addr)).collect();
     let locals: Vec<SocketAddr> = clients.iter().map(|c| c.local_addr().expect("local_addr")).collect();
-    let mut sent = vec![0usize; ECHO_CLIENTS];
+    let mut sent = [0usize; ECHO_CLIENTS];
     for (round, &size) in ROUND_SIZES.iter().enumerate() {
         for (index, mut client) in clients.iter().enumerate() {
             let message = pattern((round * ECHO_CLIENTS + index) as u64, size);
@@ -197,7 +197,7 @@ fn tokio_echo_server_serves_concurrent_clients() {
     for (index, client) in clients.iter().enumerate() {
         client.shutdown(Shutdown::Write).expect("half-close a client");
         let mut rest = Vec::new();
-        (&*client)
+        client
             .take(1)
             .read_to_end(&mut rest)
             .unwrap_or_else(|e| panic!("client {}: waiting for the server to close: {e}", index + 1));
