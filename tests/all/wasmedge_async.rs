@@ -8,7 +8,14 @@
 //! selector; docs/wasmedge-socket-abi.md lists what they import.
 //!
 //! Every guest runs with `--timeout`, every native socket operation has a time limit, every
-//! port is free when chosen, and all traffic stays on 127.0.0.1 (127.0.0.2 for denials).
+//! port is free when chosen, and all traffic stays on loopback: 127.0.0.1 and ::1, and
+//! 127.0.0.2 for the denials.
+//!
+//! Two tests need a host that reports a failed socket (a reset, a refused connect) as ready
+//! in `poll_oneoff` rather than with an error on the event, as WasmEdge does:
+//! `tokio_echo_server_survives_a_reset_client` and
+//! `tokio_client_sees_a_refused_connection_at_its_first_send` (docs/wasmedge-socket-abi.md,
+//! section 15, item 1).
 
 use std::collections::BTreeSet;
 use std::io::{self, ErrorKind, Read, Write};
