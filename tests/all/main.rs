@@ -15,6 +15,8 @@
 //!   FIFO open) are stopped by --timeout and otherwise behave as on Linux.
 //! - `soak`: many connections through a wasm echo server, every byte checked.
 //! - `wasmedge`: WasmEdge's socket ABI through guests built with wasmedge_wasi_socket 0.5.
+//! - `wasmedge_async`: tokio_wasi and hyper_wasi guests (WasmEdge's socket ABI) against native
+//!   peers, and their denials.
 //! - `util`: building guests and running the CLI with a time limit.
 //!
 //! `every_program_has_a_test` fails when a file in tests/programs is not used by any test.
@@ -31,6 +33,7 @@ mod sock;
 mod threads;
 mod util;
 mod wasmedge;
+mod wasmedge_async;
 
 use std::path::Path;
 
