@@ -14,6 +14,7 @@
 //! - `blocking`: host calls that could block in the kernel (a full pipe, a lingering close, a
 //!   FIFO open) are stopped by --timeout and otherwise behave as on Linux.
 //! - `soak`: many connections through a wasm echo server, every byte checked.
+//! - `wasix`: WASIX socket guests built from crates.io's `wasix` crate (tests/programs/wasix).
 //! - `util`: building guests and running the CLI with a time limit.
 //!
 //! `every_program_has_a_test` fails when a file in tests/programs is not used by any test.
@@ -29,6 +30,7 @@ mod soak;
 mod sock;
 mod threads;
 mod util;
+mod wasix;
 
 use std::path::Path;
 
