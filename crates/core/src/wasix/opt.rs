@@ -233,10 +233,11 @@ fn membership_v4(
     let group: Ipv4Addr = abi::read_addr_ip4(mem, group)?;
     let interface: Ipv4Addr = abi::read_addr_ip4(mem, interface)?;
     with_socket(cx, fd, 0, |sock| {
-        Ok(match join {
+        match join {
             true => sock.socket.join_multicast_v4(&group, &interface)?,
             false => sock.socket.leave_multicast_v4(&group, &interface)?,
-        })
+        }
+        Ok(())
     })
 }
 
@@ -252,10 +253,11 @@ fn membership_v6(
 ) -> Result<()> {
     let group: Ipv6Addr = abi::read_addr_ip6(mem, group)?;
     with_socket(cx, fd, 0, |sock| {
-        Ok(match join {
+        match join {
             true => sock.socket.join_multicast_v6(&group, interface)?,
             false => sock.socket.leave_multicast_v6(&group, interface)?,
-        })
+        }
+        Ok(())
     })
 }
 
