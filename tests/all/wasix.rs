@@ -17,7 +17,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream, U
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::util::{Output, Running, Wasock, rust_in};
+use crate::util::{Guest, Output, Running, Wasock, rust_in};
 
 /// WASI errno values (WASIX keeps WASI's numbering).
 const EACCES: &str = "2";
@@ -43,9 +43,9 @@ fn pool(ip: IpAddr) -> String {
     }
 }
 
-/// A WASIX guest with `--trace` and `--timeout`.
-fn guest(name: &'static str) -> Wasock {
-    rust_in("wasix", name).cmd().opt("--trace").opt(TIMEOUT)
+/// The CLI running `guest` with `--trace` and `--timeout`.
+fn traced(guest: Guest) -> Wasock {
+    guest.cmd().opt("--trace").opt(TIMEOUT)
 }
 
 /// The byte at offset `i` of the test stream (the guests' `pattern`).
@@ -135,7 +135,7 @@ fn echo_client(addr: SocketAddr, data: &[u8]) -> Result<(SocketAddr, Vec<u8>), S
 /// back, and the guest sees the client's address exactly (port byte order, IPv6 byte order)
 /// through both sock_accept_v2 and sock_addr_peer.
 fn tcp_echo_server(ip: IpAddr) {
-    let mut server = guest("tcp_echo_server").opt(pool(ip)).arg(ip.to_string()).spawn();
+    let mut server = traced(rust_in("wasix", "tcp_echo_server")).opt(pool(ip)).arg(ip.to_string()).spawn();
     let listening = printed_addr(&server.wait_for_line("listening=", LINE_LIMIT), "listening");
     assert_eq!(listening.ip(), ip);
     assert_ne!(listening.port(), 0);
@@ -206,7 +206,7 @@ fn tcp_client_is_echoed_by_a_native_server_and_dont_wait_does_not_block() {
     let addr = listener.local_addr().unwrap();
     let server = native_echo_server(listener);
     let len = 300_000u64;
-    let out = guest("tcp_client")
+    let out = traced(rust_in("wasix", "tcp_client"))
         .opt(pool(LOCALHOST_V4))
         .args([addr.ip().to_string(), addr.port().to_string(), len.to_string()])
         .run();
@@ -239,7 +239,7 @@ fn tcp_client_connect_outside_the_pool_is_eacces_and_reaches_nothing() {
     let listener = TcpListener::bind((OTHER_V4, 0)).expect("bind a native listener on 127.0.0.2");
     listener.set_nonblocking(true).unwrap();
     let port = listener.local_addr().unwrap().port();
-    let out = guest("tcp_client")
+    let out = traced(rust_in("wasix", "tcp_client"))
         .opt("--addr-pool=127.0.0.1/32")
         .args([OTHER_V4.to_string(), port.to_string(), "10".to_string()])
         .run();
@@ -258,8 +258,10 @@ fn tcp_client_connect_outside_the_pool_is_eacces_and_reaches_nothing() {
 #[test]
 fn udp_echo_returns_each_datagram_whole_to_its_sender() {
     let count = 5usize;
-    let mut echo =
-        guest("udp_echo").opt(pool(LOCALHOST_V4)).args([LOCALHOST_V4.to_string(), count.to_string()]).spawn();
+    let mut echo = traced(rust_in("wasix", "udp_echo"))
+        .opt(pool(LOCALHOST_V4))
+        .args([LOCALHOST_V4.to_string(), count.to_string()])
+        .spawn();
     let listening = printed_addr(&echo.wait_for_line("listening=", LINE_LIMIT), "listening");
     let native = UdpSocket::bind((LOCALHOST_V4, 0)).expect("bind a native UDP socket");
     native.set_read_timeout(Some(IO_LIMIT)).unwrap();
@@ -293,7 +295,7 @@ fn udp_echo_returns_each_datagram_whole_to_its_sender() {
 
 #[test]
 fn port_probe_under_a_pool_without_0_0_0_0_is_refused_without_a_bind_and_ends_little_endian() {
-    let out = guest("port_probe").opt("--addr-pool=127.0.0.1/32").run();
+    let out = traced(rust_in("wasix", "port_probe")).opt("--addr-pool=127.0.0.1/32").run();
     out.assert_success();
     assert_values(&out, &[("bind_errno", EACCES), ("libc_assumes", "little")]);
     // The trace says what it is, and does not suggest granting 0.0.0.0.
@@ -305,7 +307,7 @@ fn port_probe_under_a_pool_without_0_0_0_0_is_refused_without_a_bind_and_ends_li
 
 #[test]
 fn port_probe_under_a_pool_with_0_0_0_0_binds_and_reads_back_10275_little_endian() {
-    let out = guest("port_probe").opt("--addr-pool=0.0.0.0/32").run();
+    let out = traced(rust_in("wasix", "port_probe")).opt("--addr-pool=0.0.0.0/32").run();
     out.assert_success();
     if out.value("bind_errno") == "3" {
         // EADDRINUSE: only acceptable if something on this host really holds the port.

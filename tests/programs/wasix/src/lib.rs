@@ -52,11 +52,15 @@ pub fn socket_addr(raw: &wasix::AddrPort) -> Result<SocketAddr, String> {
         match raw.tag {
             t if t == wasix::ADDRESS_FAMILY_INET4.raw() => {
                 let a = raw.u.inet4;
-                Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::new(a.addr.n0, a.addr.n1, a.addr.h0, a.addr.h1)), a.port))
+                Ok(SocketAddr::new(
+                    IpAddr::V4(Ipv4Addr::new(a.addr.n0, a.addr.n1, a.addr.h0, a.addr.h1)),
+                    a.port,
+                ))
             }
             t if t == wasix::ADDRESS_FAMILY_INET6.raw() => {
                 let a = raw.u.inet6;
-                let groups = [a.addr.n0, a.addr.n1, a.addr.n2, a.addr.n3, a.addr.h0, a.addr.h1, a.addr.h2, a.addr.h3];
+                let groups =
+                    [a.addr.n0, a.addr.n1, a.addr.n2, a.addr.n3, a.addr.h0, a.addr.h1, a.addr.h2, a.addr.h3];
                 let mut octets = [0u8; 16];
                 for (pair, g) in octets.chunks_exact_mut(2).zip(groups) {
                     pair.copy_from_slice(&g.to_le_bytes());

@@ -10,7 +10,8 @@ use std::net::SocketAddr;
 use wasock_wasix_programs::{addr_port, errno, fail, port_bytes, socket_addr, wasix};
 
 fn main() {
-    let fd = wasock_wasix_programs::open("0.0.0.0".parse().unwrap(), true).unwrap_or_else(|e| fail("sock_open", e));
+    let fd = wasock_wasix_programs::open("0.0.0.0".parse().unwrap(), true)
+        .unwrap_or_else(|e| fail("sock_open", e));
     let probe = addr_port(SocketAddr::from(([0, 0, 0, 0], 10275)));
     // SAFETY: `probe` outlives the call.
     let little = match unsafe { wasix::sock_bind(fd, &probe) } {

@@ -56,7 +56,8 @@ fn main() {
             received.extend_from_slice(&buf[..n]);
         }
     }
-    unsafe { wasix::sock_shutdown(fd, wasix::SDFLAGS_WR) }.unwrap_or_else(|e| fail("sock_shutdown", e.into()));
+    unsafe { wasix::sock_shutdown(fd, wasix::SDFLAGS_WR) }
+        .unwrap_or_else(|e| fail("sock_shutdown", e.into()));
     for _ in 0..100_000 {
         let n = recv(fd, &mut buf, 0).unwrap_or_else(|e| fail("sock_recv", e));
         if n == 0 {

@@ -38,6 +38,7 @@ fn main() {
         send_all(conn, &buf[..n]).unwrap_or_else(|e| fail("sock_send", e));
         echoed += n as u64;
     }
-    unsafe { wasix::sock_shutdown(conn, wasix::SDFLAGS_WR) }.unwrap_or_else(|e| fail("sock_shutdown", e.into()));
+    unsafe { wasix::sock_shutdown(conn, wasix::SDFLAGS_WR) }
+        .unwrap_or_else(|e| fail("sock_shutdown", e.into()));
     println!("echoed={echoed}");
 }

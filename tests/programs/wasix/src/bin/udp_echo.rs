@@ -29,9 +29,14 @@ fn main() {
     for _ in 0..count {
         let (n, roflags, from) =
             unsafe { wasix::sock_recv_from(fd, &iov, 0) }.unwrap_or_else(|e| fail("sock_recv_from", e));
-        println!("from={} bytes={n} truncated={}", shown(&from), roflags & wasix::ROFLAGS_RECV_DATA_TRUNCATED);
+        println!(
+            "from={} bytes={n} truncated={}",
+            shown(&from),
+            roflags & wasix::ROFLAGS_RECV_DATA_TRUNCATED
+        );
         let out = [wasix::Ciovec { buf: buf.as_ptr(), buf_len: n }];
-        let sent = unsafe { wasix::sock_send_to(fd, &out, 0, &from) }.unwrap_or_else(|e| fail("sock_send_to", e));
+        let sent =
+            unsafe { wasix::sock_send_to(fd, &out, 0, &from) }.unwrap_or_else(|e| fail("sock_send_to", e));
         assert_eq!(sent, n, "a datagram goes whole");
     }
     println!("echoed={count}");
