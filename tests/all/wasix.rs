@@ -11,6 +11,9 @@
 //! - `udp_echo_...`: sock_recv_from, sock_send_to, DONT_WAIT on sock_recv_from.
 //! - `port_probe_...`: wasix-libc's port byte-order probe under a pool that denies 0.0.0.0
 //!   and one that grants it.
+//! - `start_up_functions_...`: proc_signals_sizes_get, proc_signals_get, callback_signal,
+//!   thread_parallelism, thread_sleep, proc_exit2, and ENOSYS for unprovided functions.
+//! - `a_guest_blocked_in_accept_...`: --timeout ends a blocked sock_accept_v2.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
@@ -320,4 +323,44 @@ fn port_probe_under_a_pool_with_0_0_0_0_binds_and_reads_back_10275_little_endian
         &out,
         &[("bind_errno", "0"), ("port", "10275"), ("port_bytes", "2328"), ("libc_assumes", "little")],
     );
+}
+
+#[test]
+fn start_up_functions_work_unprovided_ones_are_enosys_in_the_trace_and_proc_exit2_ends_the_run() {
+    let out = traced(rust_in("wasix", "start_and_stubs")).run();
+    assert_eq!(out.code(), Some(3), "proc_exit2(3) is the exit status\n{out}");
+    assert_values(
+        &out,
+        &[
+            ("signals", "0"),
+            ("signals_get_errno", "0"),
+            ("parallelism_ok", "1"),
+            // Not provided: ENOSYS (52), and --trace says so.
+            ("sock_pair_errno", "52"),
+            ("fd_dup_errno", "52"),
+            // UNIX-domain sockets are not provided.
+            ("unix_errno", "5"),
+        ],
+    );
+    let slept: u64 = out.value("slept_ms").parse().unwrap();
+    assert!((30..1000).contains(&slept), "thread_sleep(30 ms) took {slept} ms\n{out}");
+    assert!(!out.stdout.contains("after_exit"), "proc_exit2 returned\n{out}");
+    out.assert_stderr_contains("wasix_32v1::sock_pair returns ENOSYS");
+    out.assert_stderr_contains("wasix_32v1::fd_dup returns ENOSYS");
+    out.assert_stderr_contains("callback_signal(");
+    out.assert_stderr_contains("proc_exit2(3)");
+}
+
+#[test]
+fn a_guest_blocked_in_accept_is_stopped_by_timeout() {
+    let start = Instant::now();
+    let out = rust_in("wasix", "tcp_echo_server")
+        .cmd()
+        .opt("--timeout=500")
+        .opt(pool(LOCALHOST_V4))
+        .arg(LOCALHOST_V4.to_string())
+        .run();
+    assert_eq!(out.code(), Some(1), "a run stopped by --timeout exits 1\n{out}");
+    assert!(out.stdout.contains("listening="), "{out}");
+    assert!(start.elapsed() < Duration::from_secs(10), "took {:?}\n{out}", start.elapsed());
 }
