@@ -132,11 +132,14 @@ pub fn sock_accept_v2(
 ) -> Result<()> {
     mem.check(new_fd, 4)?;
     mem.check(addr, abi::ADDR_PORT_WRITTEN_MAX)?;
-    let listener_addr = sock::local_addr(cx, fd, rights::SOCK_ACCEPT)?;
     let accepted = sock::accept(cx, fd, rights::SOCK_ACCEPT, flags as u16 & fdflags::NONBLOCK != 0)?;
     // A peer that has already reset leaves no address to ask for (accept(2) would still
-    // know it): the unspecified address then, rather than failing an accept that happened.
-    let peer = sock::peer_addr(cx, accepted, 0).unwrap_or_else(|_| unspecified_like(listener_addr));
+    // know it): the unspecified address of the family then, rather than failing an accept
+    // that happened.
+    let peer = sock::peer_addr(cx, accepted, 0).unwrap_or_else(|_| {
+        let local = sock::local_addr(cx, accepted, 0);
+        local.map_or(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0), unspecified_like)
+    });
     mem.write(new_fd, accepted)?;
     abi::write_addr_port(mem, addr, peer)?;
     Ok(())
