@@ -12,10 +12,10 @@
 //!   (doc §4, and [`super::socket::sock_bind`]); a little-endian host is right for both
 //!   libraries whatever the probe concludes, and never needs the probe to succeed.
 //! - **IP address bytes are in network order** (`a.b.c.d` is a, b, c, d; IPv6 is the 16
-//!   bytes of `s6_addr`): what wasix-libc writes and reads, and what wasmer writes. (Wasmer
-//!   reads IPv6 as eight native u16 groups, the opposite; wasix-libc's order is the one that
-//!   agrees with its own reads.) A Rust guest filling the `wasix` crate's `AddrIp6` u16
-//!   fields must put the bytes in that order: `n0 = u16::from_le_bytes([o[0], o[1]])`.
+//!   bytes of `s6_addr`): what wasix-libc writes and reads, and what wasmer-wasix 0.705
+//!   reads and writes (some older wasmer versions read eight native u16 groups instead). A
+//!   Rust guest filling the `wasix` crate's `AddrIp6` u16 fields must put the bytes in that
+//!   order: `n0 = u16::from_le_bytes([o[0], o[1]])`.
 //! - IPv6 flow info and scope id: two u32s stored as u16 halves, high half first (wasix-libc's
 //!   split). The scope id is read only for an address that needs one (link-local), so a guest
 //!   that leaves garbage there for a global address is not hurt; both are written.
