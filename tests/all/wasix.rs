@@ -14,6 +14,8 @@
 //! - `start_up_functions_...`: proc_signals_sizes_get, proc_signals_get, callback_signal,
 //!   thread_parallelism, thread_sleep, proc_exit2, and ENOSYS for unprovided functions.
 //! - `a_guest_blocked_in_accept_...`: --timeout ends a blocked sock_accept_v2.
+//! - `resolve_...`: resolve under --allow-resolve (localhost only; other names are refused
+//!   before any lookup).
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
@@ -363,4 +365,48 @@ fn a_guest_blocked_in_accept_is_stopped_by_timeout() {
     assert_eq!(out.code(), Some(1), "a run stopped by --timeout exits 1\n{out}");
     assert!(out.stdout.contains("listening="), "{out}");
     assert!(start.elapsed() < Duration::from_secs(10), "took {:?}\n{out}", start.elapsed());
+}
+
+#[test]
+fn resolve_answers_allowed_names_within_the_capacity_and_refuses_others() {
+    let out = traced(rust_in("wasix", "resolve_names"))
+        .opt("--allow-resolve=localhost")
+        .args(["8", "localhost", "LOCALHOST.", "127.0.0.1", "denied.example"])
+        .run();
+    out.assert_success();
+    let line = |name: &str| -> String {
+        let prefix = format!("{name} ");
+        let found = out.stdout.lines().find_map(|l| l.strip_prefix(&prefix).map(str::to_string));
+        found.unwrap_or_else(|| panic!("no line for {name}\n{out}"))
+    };
+    // localhost: loopback addresses only, each once, the count matching the entries.
+    for name in ["localhost", "LOCALHOST."] {
+        let answer = line(name);
+        let (count, addrs) = answer
+            .strip_prefix("count=")
+            .and_then(|r| r.split_once(" addrs="))
+            .unwrap_or_else(|| panic!("{name}: {answer}\n{out}"));
+        let addrs: Vec<IpAddr> = addrs.split(',').map(|a| a.parse().expect("an address")).collect();
+        assert_eq!(count.parse::<usize>().unwrap(), addrs.len(), "{out}");
+        assert!(!addrs.is_empty() && addrs.iter().all(|a| a.is_loopback()), "{name}: {addrs:?}\n{out}");
+        let mut unique = addrs.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), addrs.len(), "an address twice: {addrs:?}");
+    }
+    // Numeric addresses must be allowed too, as for WAMR; other names are refused before
+    // any lookup.
+    assert_eq!(line("127.0.0.1"), "errno=2", "{out}");
+    assert_eq!(line("denied.example"), "errno=2", "{out}");
+    out.assert_stderr_contains(
+        "denied: resolving \"denied.example\" (allow it with --allow-resolve=denied.example)",
+    );
+
+    // Capacity 1: never more than one entry, and a count that says so.
+    let out = traced(rust_in("wasix", "resolve_names"))
+        .opt("--allow-resolve=localhost")
+        .args(["1", "localhost"])
+        .run();
+    out.assert_success();
+    assert!(out.stdout.starts_with("localhost count=1 addrs="), "{out}");
 }
