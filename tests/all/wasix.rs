@@ -358,7 +358,7 @@ fn a_guest_blocked_in_accept_is_stopped_by_timeout() {
     let start = Instant::now();
     let out = rust_in("wasix", "tcp_echo_server")
         .cmd()
-        .opt("--timeout=500")
+        .opt("--timeout=1000")
         .opt(pool(LOCALHOST_V4))
         .arg(LOCALHOST_V4.to_string())
         .run();
