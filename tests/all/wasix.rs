@@ -16,6 +16,8 @@
 //! - `a_guest_blocked_in_accept_...`: --timeout ends a blocked sock_accept_v2.
 //! - `resolve_...`: resolve under --allow-resolve (localhost only; other names are refused
 //!   before any lookup).
+//! - `a_nonblocking_connect_...`: SOCK_NONBLOCK in sock_open's type, EINPROGRESS,
+//!   poll_oneoff, sock_status OPENED or FAILED.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
@@ -409,4 +411,40 @@ fn resolve_answers_allowed_names_within_the_capacity_and_refuses_others() {
         .run();
     out.assert_success();
     assert!(out.stdout.starts_with("localhost count=1 addrs="), "{out}");
+}
+
+#[test]
+fn a_nonblocking_connect_is_in_progress_then_polled_to_opened_or_failed() {
+    let listener = TcpListener::bind((LOCALHOST_V4, 0)).expect("bind a native listener");
+    let addr = listener.local_addr().unwrap();
+    let server = native_echo_server(listener);
+    let out = traced(rust_in("wasix", "nonblocking_connect"))
+        .opt(pool(LOCALHOST_V4))
+        .args([addr.ip().to_string(), addr.port().to_string()])
+        .run();
+    let joined = server.join();
+    out.assert_success();
+    // SOCK_NONBLOCK in the type made the socket non-blocking: the connect does not wait.
+    assert_values(
+        &out,
+        &[("open_errno", "0"), ("connect_errno", "26"), ("writable", "1"), ("status", "1"), ("echo", "ping")],
+    );
+    match joined {
+        Ok(Ok((_, echoed))) => assert_eq!(echoed, 4, "{out}"),
+        other => panic!("native server: {other:?}\n{out}"),
+    }
+
+    // A port nobody listens on: the refusal shows as FAILED once polled (or, if the kernel
+    // refused within the connect itself, as that errno, and the socket is back to OPENING).
+    let closed = TcpListener::bind((LOCALHOST_V4, 0)).unwrap().local_addr().unwrap();
+    let out = traced(rust_in("wasix", "nonblocking_connect"))
+        .opt(pool(LOCALHOST_V4))
+        .args([closed.ip().to_string(), closed.port().to_string()])
+        .run();
+    out.assert_success();
+    match out.value("connect_errno").as_str() {
+        "26" => assert_values(&out, &[("writable", "1"), ("status", "3")]),
+        "14" => assert_values(&out, &[("status", "0")]),
+        other => panic!("connect_errno={other}\n{out}"),
+    }
 }
