@@ -17,6 +17,7 @@
 //! - `wasmedge`: WasmEdge's socket ABI through guests built with wasmedge_wasi_socket 0.5.
 //! - `wasmedge_async`: tokio_wasi and hyper_wasi guests (WasmEdge's socket ABI) against native
 //!   peers, and their denials.
+//! - `wasix`: WASIX socket guests built from crates.io's `wasix` crate (tests/programs/wasix).
 //! - `util`: building guests and running the CLI with a time limit.
 //!
 //! `every_program_has_a_test` fails when a file in tests/programs is not used by any test.
@@ -34,6 +35,7 @@ mod threads;
 mod util;
 mod wasmedge;
 mod wasmedge_async;
+mod wasix;
 
 use std::path::Path;
 

@@ -159,10 +159,44 @@ pub fn add_to_linker(linker: &mut Linker<Host>, abi: SocketAbi) -> wasmtime::Res
                 ($($t:tt)*) => { register!(linker, WASIX_MODULE; $($t)*); };
             }
             wasock_core::for_each_wasix_import!(wasix);
+            // Preview 1's sock_recv/sock_send, with WASIX's don't-wait flags.
+            macro_rules! wasix_p1 {
+                ($($t:tt)*) => { register!(linker, WASI_P1; $($t)*); };
+            }
+            wasock_core::for_each_wasix_preview1_override!(wasix_p1);
+            add_wasix_void_functions(linker)?;
         }
         SocketAbi::Wasi | SocketAbi::Wamr => {}
     }
     linker.allow_shadowing(false);
+    Ok(())
+}
+
+/// The two `wasix_32v1` functions of wasix-libc's start-up that return nothing:
+/// `callback_signal` and `proc_exit2` (which ends the instance as `proc_exit` does).
+fn add_wasix_void_functions(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
+    linker.func_wrap(
+        WASIX_MODULE,
+        "callback_signal",
+        |mut caller: Caller<'_, Host>, name: i32, name_len: i32| -> wasmtime::Result<()> {
+            let (mut mem, cx) = split(&mut caller)?;
+            let result =
+                wasock_core::wasix::start::callback_signal(&cx, &mut mem, name as u32, name_len as u32);
+            finish(&cx, "callback_signal", &[name as i64, name_len as i64], result).map(|_| ())
+        },
+    )?;
+    linker.func_wrap(
+        WASIX_MODULE,
+        "proc_exit2",
+        |caller: Caller<'_, Host>, code: i32| -> wasmtime::Result<()> {
+            let cx = &caller.data().cx;
+            cx.trace(format_args!("proc_exit2({code})"));
+            let exit = wasock_core::wasix::start::proc_exit2(cx, code as u32);
+            // Other threads running wasm code notice at the next epoch tick.
+            caller.engine().increment_epoch();
+            Err(stop_error(exit))
+        },
+    )?;
     Ok(())
 }
 
