@@ -33,9 +33,9 @@ mod soak;
 mod sock;
 mod threads;
 mod util;
+mod wasix;
 mod wasmedge;
 mod wasmedge_async;
-mod wasix;
 
 use std::path::Path;
 

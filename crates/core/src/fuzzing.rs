@@ -647,13 +647,8 @@ mod tests {
         }
         let wasmedge = names.iter().filter(|n| n.starts_with("wasmedge::")).count();
         assert_eq!(wasmedge, crate::for_each_wasmedge_import!(count));
-        // 45 preview 1 + 48 WAMR + 4 snapshot-0 variants + proc_exit, and the WasmEdge and
-        // WASIX tables (each under its prefix).
-        let wasmedge: Vec<HostCall> = crate::for_each_wasmedge_import!(call_table);
-        let wasmedge = wasmedge.len();
-        let wasix = crate::for_each_wasix_import!(call_table).len();
-        assert_eq!(wasix, 29, "the WASIX table");
-        assert_eq!(names.len(), 45 + 48 + 4 + 1 + wasmedge + wasix, "{names:?}");
+        let wasix = names.iter().filter(|n| n.starts_with("wasix_32v1::")).count();
+        assert_eq!(wasix, crate::for_each_wasix_import!(count));
         for n in ["sock_open", "sock_addr_resolve", "poll_oneoff", "wasi_unstable::poll_oneoff", "path_open"]
         {
             assert!(names.contains(&n), "{n} missing");

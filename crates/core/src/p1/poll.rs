@@ -16,10 +16,11 @@
 //!   POLL_FD_READWRITE (ENOTCAPABLE); one granted it anyway is still not a stream: an EBADF
 //!   event, as wasmtime and wasi-common refuse them. Sockets, pipes and
 //!   terminals are polled on the host: POLLHUP (and POLLRDHUP, a peer's shutdown of a TCP
-//!   stream) is success with the HANGUP flag, POLLERR is EIO and POLLNVAL is EBADF, as in
-//!   WAMR. POLLERR deliberately does not take the socket's SO_ERROR: guests cannot read
-//!   SO_ERROR (WAMR lacks it), and wasi-libc turns any event error into POLLERR, so the
-//!   pending error is worth more left in place for the guest's next send or recv.
+//!   stream) is success with the HANGUP flag, POLLERR is EIO (plain readiness for WasmEdge
+//!   modules: [`PendingError`]) and POLLNVAL is EBADF, as in WAMR. POLLERR deliberately does
+//!   not take the socket's SO_ERROR: guests cannot read SO_ERROR (WAMR lacks it), and
+//!   wasi-libc turns any event error into POLLERR, so the pending error is worth more left
+//!   in place for the guest's next send or recv.
 //! - Events are written in subscription order. Once something is ready (an error event, a
 //!   regular file, an expired clock) the call only takes a non-blocking look at the rest.
 //!
@@ -55,8 +56,32 @@ pub fn poll_oneoff(
     nsubscriptions: u32,
     nevents: u32,
 ) -> Result<()> {
+    poll_oneoff_with(cx, mem, subs, events, nsubscriptions, nevents, PendingError::AsEio)
+}
+
+/// How a socket's pending error (POLLERR) shows in its fd event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PendingError {
+    /// An event with error EIO, as WAMR reports it.
+    AsEio,
+    /// Plain readiness, as WasmEdge reports it: the error comes back from the next recv or
+    /// send. Guests built for WasmEdge (mio_wasi, tokio_wasi) take an event error for the
+    /// failure of the whole poll, so one reset peer would end a server.
+    AsReadiness,
+}
+
+/// [`poll_oneoff`] with the given treatment of pending socket errors.
+pub(crate) fn poll_oneoff_with(
+    cx: &Ctx,
+    mem: &mut GuestMemory<'_>,
+    subs: u32,
+    events: u32,
+    nsubscriptions: u32,
+    nevents: u32,
+    pending: PendingError,
+) -> Result<()> {
     let subs = read_subscriptions(mem, subs, nsubscriptions, Subscription::SIZE, Subscription::read)?;
-    poll_subscriptions(cx, mem, &subs, events, nevents)
+    poll_subscriptions(cx, mem, &subs, events, nevents, pending)
 }
 
 /// Decodes an array of `count` subscriptions of `size` bytes each at `ptr` with `decode`.
@@ -121,6 +146,7 @@ pub(crate) fn poll_subscriptions(
     subs: &[Subscription],
     events_ptr: u32,
     nevents_ptr: u32,
+    pending: PendingError,
 ) -> Result<()> {
     // A guest that could not receive the events traps now, not after a long wait.
     let count = u32::try_from(subs.len()).map_err(|_| Errno::Inval)?;
@@ -160,7 +186,7 @@ pub(crate) fn poll_subscriptions(
         let out: Vec<Event> = subs
             .iter()
             .zip(&watches)
-            .filter_map(|(sub, watch)| event_of(sub, watch, &pollfds, now))
+            .filter_map(|(sub, watch)| event_of(sub, watch, &pollfds, now, pending))
             .collect();
         // `wait` returns with no fd ready only once the deadline has passed, and then the
         // earliest clock has expired; so this repeats only if the host reported nothing at
@@ -240,7 +266,13 @@ fn host_fd(desc: &Descriptor) -> Option<BorrowedFd<'_>> {
 }
 
 /// The event a subscription produced, if it fired.
-fn event_of(sub: &Subscription, watch: &Watch, pollfds: &[sys::PollFd], now: Instant) -> Option<Event> {
+fn event_of(
+    sub: &Subscription,
+    watch: &Watch,
+    pollfds: &[sys::PollFd],
+    now: Instant,
+    pending: PendingError,
+) -> Option<Event> {
     let ready = |kind| Event { userdata: sub.userdata, error: 0, kind, nbytes: 0, flags: 0 };
     match watch {
         Watch::Ready(ev) => Some(*ev),
@@ -259,7 +291,7 @@ fn event_of(sub: &Subscription, watch: &Watch, pollfds: &[sys::PollFd], now: Ins
             let mut ev = ready(kind);
             if revents & sys::POLLNVAL != 0 {
                 ev.error = Errno::Badf.raw();
-            } else if revents & sys::POLLERR != 0 {
+            } else if revents & sys::POLLERR != 0 && pending == PendingError::AsEio {
                 ev.error = Errno::Io.raw();
             } else {
                 if revents & (sys::POLLHUP | sys::POLLRDHUP) != 0 {
@@ -552,6 +584,31 @@ pub(crate) mod tests {
         assert_eq!((evs[0].userdata, evs[0].error), (4, 0));
         assert_eq!(evs[0].flags, event::FD_READWRITE_HANGUP);
         assert_eq!(evs[0].nbytes, 3, "unread data is still counted");
+    }
+
+    /// A peer's reset leaves an error pending on the socket: an EIO event for WAMR's rule,
+    /// plain readiness for WasmEdge's, and in both cases the error itself stays for the next
+    /// receive.
+    #[test]
+    fn a_pending_socket_error_is_eio_or_readiness_by_the_abis_rule() {
+        for pending in [PendingError::AsEio, PendingError::AsReadiness] {
+            let cx = ctx();
+            let (fd, peer) = tcp_pair(&cx);
+            socket2::SockRef::from(&peer).set_linger(Some(Duration::ZERO)).unwrap();
+            drop(peer); // a reset
+            let mut bytes = vec![0u8; 4096];
+            let mut mem = GuestMemory::new(&mut bytes);
+            put(&mut mem, &[Sub::Read { userdata: 9, fd }, rel(5, clockid::MONOTONIC, ms(5_000))]);
+            poll_oneoff_with(&cx, &mut mem, SUBS, EVENTS, 2, NEVENTS, pending).unwrap();
+            let evs = events_at(&mem, EVENTS, mem.read::<u32>(NEVENTS).unwrap());
+            assert_eq!(evs.len(), 1, "{pending:?}: {evs:?}");
+            assert_eq!((evs[0].userdata, evs[0].kind), (9, event::FD_READ));
+            let want = if pending == PendingError::AsEio { Errno::Io.raw() } else { 0 };
+            assert_eq!(evs[0].error, want, "{pending:?}");
+            let desc = cx.get(fd, 0).unwrap();
+            let err = desc.as_socket().unwrap().socket.take_error().unwrap();
+            assert_eq!(err.and_then(|e| e.raw_os_error()), Some(libc::ECONNRESET), "{pending:?}");
+        }
     }
 
     #[test]

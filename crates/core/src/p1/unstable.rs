@@ -67,7 +67,7 @@ pub fn poll_oneoff(
     nevents: u32,
 ) -> Result<()> {
     let subs = poll::read_subscriptions(mem, subs, nsubscriptions, SUBSCRIPTION0_SIZE, read_subscription0)?;
-    poll::poll_subscriptions(cx, mem, &subs, events, nevents)
+    poll::poll_subscriptions(cx, mem, &subs, events, nevents, poll::PendingError::AsEio)
 }
 
 /// Size of a snapshot 0 `$subscription`.
