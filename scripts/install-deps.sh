@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building and testing wasock needs on Debian 12: clang + wasi-libc for C
-# guests, the wasm32-wasip1 Rust targets for Rust guests, wabt and cmake for the tests.
+# guests, the wasm32-wasip1 Rust targets for Rust guests, wabt and cmake for the tests, and
+# netbase for /etc/services (wasmedge_wasi_socket's name lookups ask for the service "http").
 set -euo pipefail
-packages=(clang lld llvm wasi-libc libclang-rt-14-dev-wasm32 wabt cmake gcc python3)
+packages=(clang lld llvm wasi-libc libclang-rt-14-dev-wasm32 wabt cmake gcc python3 netbase)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
