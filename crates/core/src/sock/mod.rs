@@ -15,10 +15,8 @@ mod io;
 mod lookup;
 
 pub(crate) use conn::{accept, bind, connect, listen, local_addr, open, peer_addr, shutdown};
-#[allow(unused_imports)] // the other ABIs use all of it
-pub(crate) use io::{Received, RecvOpts, count, deadline, receive, send, send_to, wait_ready};
-#[allow(unused_imports)]
-pub(crate) use lookup::{LookupHints, MAX_NAME_LEN, Resolved, lookup};
+pub(crate) use io::{RecvOpts, count, receive, send, send_to};
+pub(crate) use lookup::{LookupHints, MAX_NAME_LEN, lookup};
 
 use std::net::SocketAddr;
 
@@ -66,6 +64,20 @@ pub(crate) fn check_destination(cx: &Ctx, call: &str, addr: SocketAddr) -> Resul
         };
         cx.trace(format_args!("denied: {call} to {addr}{reaches} is outside the address pool ({hint})"));
     }
+    Err(Errno::Acces)
+}
+
+/// EACCES, and a trace line naming the flag, unless the policy allows sharing a port with
+/// the host's sockets (SO_REUSEPORT; SO_REUSEADDR on a datagram socket). `what` names the
+/// option for the trace line.
+pub(crate) fn check_port_sharing(cx: &Ctx, call: &str, what: &str) -> Result<(), Errno> {
+    if cx.policy.allow_port_sharing {
+        return Ok(());
+    }
+    cx.trace(format_args!(
+        "denied: {call}: {what} would let the guest share a port with the host's own sockets \
+         and take their traffic (allow it with --allow-port-sharing)"
+    ));
     Err(Errno::Acces)
 }
 

@@ -17,7 +17,7 @@ use std::os::fd::AsFd;
 
 use super::abi;
 use crate::ctx::Ctx;
-use crate::errno::{Errno, Result};
+use crate::errno::Result;
 use crate::memory::GuestMemory;
 use crate::net::{Direction, Socket};
 use crate::sock::with_socket;
@@ -166,7 +166,7 @@ pub fn sock_get_keep_alive(cx: &Ctx, mem: &mut GuestMemory<'_>, fd: u32, is_enab
 pub fn sock_set_reuse_addr(cx: &Ctx, _mem: &mut GuestMemory<'_>, fd: u32, is_enabled: u32) -> Result<()> {
     with_socket(cx, fd, 0, |sock| {
         if flag(is_enabled) && !sock.stream {
-            check_port_sharing(cx, "sock_set_reuse_addr", "SO_REUSEADDR on a UDP socket")?;
+            crate::sock::check_port_sharing(cx, "sock_set_reuse_addr", "SO_REUSEADDR on a UDP socket")?;
         }
         Ok(sock.socket.set_reuse_address(flag(is_enabled))?)
     })
@@ -184,22 +184,10 @@ pub fn sock_get_reuse_addr(cx: &Ctx, mem: &mut GuestMemory<'_>, fd: u32, is_enab
 pub fn sock_set_reuse_port(cx: &Ctx, _mem: &mut GuestMemory<'_>, fd: u32, is_enabled: u32) -> Result<()> {
     with_socket(cx, fd, 0, |sock| {
         if flag(is_enabled) {
-            check_port_sharing(cx, "sock_set_reuse_port", "SO_REUSEPORT")?;
+            crate::sock::check_port_sharing(cx, "sock_set_reuse_port", "SO_REUSEPORT")?;
         }
         Ok(sock.socket.set_reuse_port(flag(is_enabled))?)
     })
-}
-
-/// EACCES, and a trace line naming the flag, unless the policy allows port sharing.
-fn check_port_sharing(cx: &Ctx, call: &str, what: &str) -> Result<(), Errno> {
-    if cx.policy.allow_port_sharing {
-        return Ok(());
-    }
-    cx.trace(format_args!(
-        "denied: {call}: {what} would let the guest share a port with the host's own sockets \
-         and take their traffic (allow it with --allow-port-sharing)"
-    ));
-    Err(Errno::Acces)
 }
 
 /// `sock_get_reuse_port(fd, *bool)`: 1 byte.

@@ -33,18 +33,6 @@ fn is_ipv6(sock: &Socket) -> io::Result<bool> {
     Ok(sock.socket.local_addr()?.is_ipv6())
 }
 
-/// EACCES, and the trace line WAMR's option calls give, unless the policy allows port sharing.
-fn check_port_sharing(cx: &Ctx, call: &str, what: &str) -> Result<(), Errno> {
-    if cx.policy.allow_port_sharing {
-        return Ok(());
-    }
-    cx.trace(format_args!(
-        "denied: {call}: {what} would let the guest share a port with the host's own sockets \
-         and take their traffic (allow it with --allow-port-sharing)"
-    ));
-    Err(Errno::Acces)
-}
-
 /// `sock_set_opt_flag(fd, option, flag)`: flag 0 or 1 (else EINVAL); options REUSE_PORT,
 /// REUSE_ADDR, NO_DELAY, DONT_ROUTE, ONLY_V6, BROADCAST, MULTICAST_LOOP_V4/V6, KEEP_ALIVE,
 /// OOB_INLINE. The kernel refuses what does not suit the socket (NO_DELAY on UDP: EOPNOTSUPP
@@ -66,13 +54,13 @@ pub fn sock_set_opt_flag(
         match option {
             opt::REUSE_PORT => {
                 if on {
-                    check_port_sharing(cx, "sock_set_opt_flag", "SO_REUSEPORT")?;
+                    crate::sock::check_port_sharing(cx, "sock_set_opt_flag", "SO_REUSEPORT")?;
                 }
                 s.set_reuse_port(on)?
             }
             opt::REUSE_ADDR => {
                 if on && !sock.stream {
-                    check_port_sharing(cx, "sock_set_opt_flag", "SO_REUSEADDR on a UDP socket")?;
+                    crate::sock::check_port_sharing(cx, "sock_set_opt_flag", "SO_REUSEADDR on a UDP socket")?;
                 }
                 s.set_reuse_address(on)?
             }

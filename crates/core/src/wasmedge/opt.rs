@@ -89,7 +89,7 @@ pub fn sock_setsockopt(
         sockopt::SO_REUSEADDR => {
             let on = int()?;
             if on != 0 && !sock.stream {
-                check_port_sharing(cx, "sock_setsockopt", "SO_REUSEADDR on a UDP socket")?;
+                crate::sock::check_port_sharing(cx, "sock_setsockopt", "SO_REUSEADDR on a UDP socket")?;
             }
             set_int(sock, libc::SO_REUSEADDR, on)
         }
@@ -151,18 +151,6 @@ fn us_to_timeval(us: u64) -> Vec<u8> {
     let mut out = ((us / 1_000_000) as i64).to_le_bytes().to_vec();
     out.extend_from_slice(&((us % 1_000_000) as i64).to_le_bytes());
     out
-}
-
-/// EACCES, and a trace line naming the flag, unless the policy allows port sharing.
-fn check_port_sharing(cx: &Ctx, call: &str, what: &str) -> Result<(), Errno> {
-    if cx.policy.allow_port_sharing {
-        return Ok(());
-    }
-    cx.trace(format_args!(
-        "denied: {call}: {what} would let the guest share a port with the host's own sockets \
-         and take their traffic (allow it with --allow-port-sharing)"
-    ));
-    Err(Errno::Acces)
 }
 
 /// `sock_getsockopt(fd, level, name, *value, *len)`: `*len` is the room at `value` on the
