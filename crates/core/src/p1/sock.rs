@@ -55,9 +55,7 @@ pub fn sock_send(
 ) -> Result<()> {
     mem.check(so_datalen, 4)?;
     let iovs = mem.iovecs(si_data, si_data_len)?;
-    let sent = with_socket(cx, fd, rights::FD_WRITE, |s| {
-        mem.gather(&iovs, |bufs| sock::send(cx, s, bufs, None, false))
-    })?;
+    let sent = sock::send_to_peer(cx, fd, rights::FD_WRITE, mem, &iovs, false)?;
     mem.write(so_datalen, sock::count(sent))?;
     Ok(())
 }

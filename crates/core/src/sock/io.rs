@@ -215,6 +215,19 @@ pub(crate) fn count(bytes: usize) -> u32 {
     u32::try_from(bytes).unwrap_or(u32::MAX)
 }
 
+/// Sends the guest buffers `iovs` on the socket at `fd` (which must hold `rights`) to its
+/// connected peer; see [`send`].
+pub(crate) fn send_to_peer(
+    cx: &Ctx,
+    fd: u32,
+    rights: u64,
+    mem: &mut GuestMemory<'_>,
+    iovs: &[Iovec],
+    dontwait: bool,
+) -> Result<usize> {
+    with_socket(cx, fd, rights, |sock| mem.gather(iovs, |bufs| send(cx, sock, bufs, None, dontwait)))
+}
+
 /// Sends the guest buffers `iovs` from the socket at `fd` (which must hold `rights`) to
 /// `dest`, if the pool allows every address that reaches (checked before the fd lookup). On
 /// a connected TCP socket the kernel ignores the address, but the pool check still applies.

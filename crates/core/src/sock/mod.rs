@@ -15,7 +15,7 @@ mod io;
 mod lookup;
 
 pub(crate) use conn::{accept, bind, connect, listen, local_addr, open, peer_addr, shutdown};
-pub(crate) use io::{RecvOpts, count, receive, send, send_to};
+pub(crate) use io::{RecvOpts, count, receive, send, send_to, send_to_peer};
 pub(crate) use lookup::{LookupHints, MAX_NAME_LEN, lookup};
 
 use std::net::SocketAddr;

@@ -106,9 +106,7 @@ pub fn sock_send(
     mem.check(so_datalen, 4)?;
     let iovs = mem.iovecs(si_data, si_data_len)?;
     let dontwait = send_dontwait(si_flags);
-    let sent = with_socket(cx, fd, rights::FD_WRITE, |s| {
-        mem.gather(&iovs, |bufs| sock::send(cx, s, bufs, None, dontwait))
-    })?;
+    let sent = sock::send_to_peer(cx, fd, rights::FD_WRITE, mem, &iovs, dontwait)?;
     mem.write(so_datalen, count(sent))?;
     Ok(())
 }

@@ -183,9 +183,7 @@ pub fn sock_send(
     check_siflags(si_flags)?;
     in_memory(mem, so_datalen, 4)?;
     let iovs = abi::iovecs(mem, si_data, si_data_len)?;
-    let sent = with_socket(cx, fd, rights::FD_WRITE, |s| {
-        mem.gather(&iovs, |bufs| sock::send(cx, s, bufs, None, false))
-    })?;
+    let sent = sock::send_to_peer(cx, fd, rights::FD_WRITE, mem, &iovs, false)?;
     mem.write(so_datalen, sock::count(sent)).map_err(abi::fault)?;
     Ok(())
 }
