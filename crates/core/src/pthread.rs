@@ -14,7 +14,7 @@
 //! most [`WAIT_SLICE`], checking the instance's [`Interrupt`] after each: `--timeout`, a
 //! `proc_exit` or a trap in another thread ends the wait with the stop reason.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -46,12 +46,22 @@ struct ThreadEntry {
     ended: Option<u32>,
 }
 
-#[derive(Debug)]
+/// A condition variable. Each waiter takes a ticket; a signal wakes the oldest waiter that
+/// is not woken yet, a broadcast all of them, so a wake-up only ever goes to a thread that
+/// was waiting when it was given (never to one that starts waiting afterwards).
+#[derive(Debug, Default)]
 struct CondEntry {
-    /// Threads in `pthread_cond_wait` on it.
-    waiting: u32,
-    /// Wake-ups granted by signal/broadcast and not yet taken by a waiter.
-    granted: u32,
+    next_ticket: u64,
+    /// Tickets of threads waiting and not yet woken, oldest first.
+    waiting: BTreeSet<u64>,
+    /// Tickets of threads woken that have not left the wait yet.
+    woken: BTreeSet<u64>,
+}
+
+impl CondEntry {
+    fn busy(&self) -> bool {
+        !self.waiting.is_empty() || !self.woken.is_empty()
+    }
 }
 
 #[derive(Debug)]
@@ -350,7 +360,7 @@ impl Registry {
     /// `pthread_cond_init(cond_ptr, attr)`: writes a new handle at `cond_ptr`.
     pub fn cond_init(&self, mem: &mut GuestMemory<'_>, cond_ptr: u32) -> Result<()> {
         mem.check(cond_ptr, 4)?;
-        let handle = self.lock().new_object(Object::Cond(CondEntry { waiting: 0, granted: 0 }))?;
+        let handle = self.lock().new_object(Object::Cond(CondEntry::default()))?;
         mem.write(cond_ptr, handle)?;
         Ok(())
     }
@@ -377,27 +387,26 @@ impl Registry {
             return Err(Errno::Perm.into());
         }
         *state.mutex_owner(mutex)? = None;
-        state.cond(cond)?.waiting += 1;
+        let c = state.cond(cond)?;
+        let ticket = c.next_ticket;
+        c.next_ticket += 1;
+        c.waiting.insert(ticket);
         self.changed.notify_all();
+        // A stop leaves the ticket behind: the instance is ending anyway.
         let (mut state, woken) = self.wait(state, interrupt, deadline, |s| match s.cond(cond) {
-            Ok(c) if c.granted > 0 => {
-                c.granted -= 1;
-                c.waiting -= 1;
-                Some(true)
-            }
-            Ok(_) => None,
-            Err(_) => Some(false),
+            Ok(c) => c.woken.remove(&ticket).then_some(()),
+            Err(_) => Some(()), // destroyed meanwhile: nothing left to wait for
         })?;
-        if woken.is_none()
-            && let Ok(c) = state.cond(cond)
-        {
-            c.waiting -= 1;
-            c.granted = c.granted.min(c.waiting);
-        }
+        // At the deadline the ticket leaves; a wake-up that came with it still counts.
+        let woken = woken.is_some()
+            || state.cond(cond).is_ok_and(|c| {
+                c.waiting.remove(&ticket);
+                c.woken.remove(&ticket)
+            });
         self.acquire(state, interrupt, me, mutex)?;
         match woken {
-            Some(_) => Ok(()),
-            None => Err(Errno::TimedOut.into()),
+            true => Ok(()),
+            false => Err(Errno::TimedOut.into()),
         }
     }
 
@@ -406,7 +415,12 @@ impl Registry {
         let cond = mem.read::<u32>(cond_ptr)?;
         let mut state = self.lock();
         let c = state.cond(cond)?;
-        c.granted = if all { c.waiting } else { (c.granted + 1).min(c.waiting) };
+        while let Some(ticket) = c.waiting.pop_first() {
+            c.woken.insert(ticket);
+            if !all {
+                break;
+            }
+        }
         drop(state);
         self.changed.notify_all();
         Ok(())
@@ -416,7 +430,7 @@ impl Registry {
     pub fn cond_destroy(&self, mem: &GuestMemory<'_>, cond_ptr: u32) -> Result<()> {
         let cond = mem.read::<u32>(cond_ptr)?;
         let mut state = self.lock();
-        if state.cond(cond)?.waiting > 0 {
+        if state.cond(cond)?.busy() {
             return Err(Errno::Busy.into());
         }
         state.objects.remove(&cond);

@@ -110,7 +110,7 @@ fn cond_signal_wakes_a_waiter_which_holds_the_mutex_again() {
     let mem = GuestMemory::new(&mut b);
     // Wait until the waiter waits (it released the mutex), bounded.
     let start = Instant::now();
-    while r.lock().cond(1 + 1).map(|c| c.waiting).unwrap_or(0) == 0 {
+    while r.lock().cond(2).map(|c| c.waiting.len()).unwrap_or(0) == 0 {
         assert!(start.elapsed() < Duration::from_secs(5), "the waiter never waited");
         thread::sleep(Duration::from_millis(1));
     }
@@ -150,7 +150,7 @@ fn broadcast_wakes_every_waiter() {
         })
         .collect();
     let start = Instant::now();
-    while r.lock().cond(2).map(|c| c.waiting).unwrap_or(0) < WAITERS {
+    while r.lock().cond(2).map(|c| c.waiting.len()).unwrap_or(0) < WAITERS as usize {
         assert!(start.elapsed() < Duration::from_secs(5), "the waiters never waited");
         thread::sleep(Duration::from_millis(1));
     }
@@ -276,4 +276,35 @@ fn sync_objects_are_capped() {
         r.mutex_destroy(mem, 0).unwrap();
         r.cond_init(mem, 4).unwrap();
     });
+}
+
+#[test]
+fn a_wake_up_goes_to_a_thread_that_was_waiting_not_to_a_later_one() {
+    let r = Arc::new(Registry::new(4));
+    let i = Arc::new(interrupt());
+    let bytes = mutex_and_cond(&r);
+    let (r2, i2, mut b2) = (r.clone(), i.clone(), bytes.clone());
+    let early = thread::spawn(move || {
+        let mem = GuestMemory::new(&mut b2);
+        r2.mutex_lock(&i2, &mem, 1, 0).unwrap();
+        let result = r2.cond_wait(&i2, &mem, 1, 4, 0, Some(Duration::from_secs(10)));
+        r2.mutex_unlock(&mem, 1, 0).unwrap();
+        result
+    });
+    let start = Instant::now();
+    while r.lock().cond(2).map(|c| c.waiting.len()).unwrap_or(0) == 0 {
+        assert!(start.elapsed() < Duration::from_secs(5), "the early waiter never waited");
+        thread::sleep(Duration::from_millis(1));
+    }
+    let mut b = bytes.clone();
+    let mem = GuestMemory::new(&mut b);
+    r.mutex_lock(&i, &mem, MAIN_THREAD, 0).unwrap();
+    r.cond_wake(&mem, 4, false).unwrap();
+    // The signaller waits next, before the early waiter could take the mutex back: the
+    // signal is not its to take.
+    let late = r.cond_wait(&i, &mem, MAIN_THREAD, 4, 0, Some(Duration::from_millis(50)));
+    assert_eq!(late, Err(Errno::TimedOut.into()));
+    r.mutex_unlock(&mem, MAIN_THREAD, 0).unwrap();
+    assert_eq!(early.join().unwrap(), Ok(()));
+    assert!(start.elapsed() < Duration::from_secs(5), "woken by the signal, not its timeout");
 }
