@@ -27,7 +27,8 @@ const LOOPBACK_POOL: &str = "--addr-pool=127.0.0.1/32";
 fn build_dir() -> &'static Path {
     static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     let built = BUILT.get_or_init(|| {
-        let target = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().expect("target dir").join("wasock-guests");
+        let target =
+            Path::new(env!("CARGO_TARGET_TMPDIR")).parent().expect("target dir").join("wasock-guests");
         std::fs::create_dir_all(&target).map_err(|e| format!("cannot create {}: {e}", target.display()))?;
         // Another test process may build the same directory: one at a time.
         let lock = std::fs::File::create(target.join("wamr-cmake.lock")).map_err(|e| e.to_string())?;
@@ -204,9 +205,8 @@ fn lib_pthread_mutexes_conds_join_exit_and_keys() {
     const THREADS: u32 = 6;
     const ROUNDS: u32 = 3000;
     const ITEMS: u32 = 500;
-    let output = wasock("pthread_sync")
-        .args([THREADS.to_string(), ROUNDS.to_string(), ITEMS.to_string()])
-        .run();
+    let output =
+        wasock("pthread_sync").args([THREADS.to_string(), ROUNDS.to_string(), ITEMS.to_string()]).run();
     output.assert_success();
     let retvals: u32 = (0..THREADS).map(|i| i * 3 + 1).sum();
     let key_values: u32 = (1..=THREADS).sum();
@@ -242,7 +242,10 @@ fn timeout_stops(what: &str) {
     assert_eq!(output.code(), Some(1), "{output}");
     output.assert_stderr_contains("--timeout of 400 ms");
     assert!(!output.stdout.contains("unblocked"), "{output}");
-    assert!(start.elapsed() < Duration::from_secs(10), "stopped by the timeout, not the test's limit: {output}");
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "stopped by the timeout, not the test's limit: {output}"
+    );
 }
 
 #[test]

@@ -306,7 +306,13 @@ impl Registry {
 
     /// `pthread_mutex_lock(mutex_ptr)` by thread `me`. Locking a mutex `me` holds is
     /// EDEADLK (an error-checking mutex) rather than a deadlock.
-    pub fn mutex_lock(&self, interrupt: &Interrupt, mem: &GuestMemory<'_>, me: Handle, mutex_ptr: u32) -> Result<()> {
+    pub fn mutex_lock(
+        &self,
+        interrupt: &Interrupt,
+        mem: &GuestMemory<'_>,
+        me: Handle,
+        mutex_ptr: u32,
+    ) -> Result<()> {
         let mutex = mem.read::<u32>(mutex_ptr)?;
         let mut state = self.lock();
         if *state.mutex_owner(mutex)? == Some(me) {
@@ -316,7 +322,13 @@ impl Registry {
     }
 
     /// Waits for `mutex` to be free and takes it for `me`.
-    fn acquire(&self, state: MutexGuard<'_, State>, interrupt: &Interrupt, me: Handle, mutex: Handle) -> Result<()> {
+    fn acquire(
+        &self,
+        state: MutexGuard<'_, State>,
+        interrupt: &Interrupt,
+        me: Handle,
+        mutex: Handle,
+    ) -> Result<()> {
         let (state, taken) = self.wait(state, interrupt, None, |s| match s.mutex_owner(mutex) {
             Ok(owner @ None) => {
                 *owner = Some(me);

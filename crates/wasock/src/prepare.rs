@@ -92,7 +92,8 @@ impl Survey {
                             Operator::I32Const { value } => Some(value),
                             _ => None,
                         };
-                        let mutable_i32 = global.ty.mutable && global.ty.content_type == wasmparser::ValType::I32;
+                        let mutable_i32 =
+                            global.ty.mutable && global.ty.content_type == wasmparser::ValType::I32;
                         s.globals.push((mutable_i32, init));
                     }
                 }
@@ -175,7 +176,8 @@ pub(crate) fn prepare(bytes: &[u8]) -> Result<Cow<'_, [u8]>, String> {
     if !import_memory && !exports {
         return Ok(Cow::Borrowed(bytes));
     }
-    let mut rewriter = Rewriter { survey: &survey, import_memory, exports, stack, import_section_done: false };
+    let mut rewriter =
+        Rewriter { survey: &survey, import_memory, exports, stack, import_section_done: false };
     let mut module = wasm_encoder::Module::new();
     rewriter
         .parse_core_module(&mut module, Parser::new(0), bytes)
@@ -234,7 +236,11 @@ impl Reencode for Rewriter<'_> {
         // type section (or first of all).
         let at_import_slot = matches!(after, None | Some(SectionId::Type))
             && !matches!(before, Some(SectionId::Type | SectionId::Import));
-        if self.import_memory && !self.survey.has_import_section && !self.import_section_done && at_import_slot {
+        if self.import_memory
+            && !self.survey.has_import_section
+            && !self.import_section_done
+            && at_import_slot
+        {
             let mut imports = wasm_encoder::ImportSection::new();
             self.memory_import(&mut imports)?;
             module.section(&imports);

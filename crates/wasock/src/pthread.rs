@@ -168,11 +168,15 @@ fn define(linker: &mut Linker<Host>, inner: &Arc<Inner>) -> wasmtime::Result<()>
         },
     )?;
     let i = inner.clone();
-    linker.func_wrap(ENV, "pthread_join", move |mut caller: Caller<'_, Host>, thread: i32, retval: i32| {
-        let (mut mem, cx) = split(&mut caller)?;
-        let result = i.registry.join(&cx.interrupt, &mut mem, current(), thread as u32, retval as u32);
-        finish(&cx, format_args!("pthread_join({thread})"), result)
-    })?;
+    linker.func_wrap(
+        ENV,
+        "pthread_join",
+        move |mut caller: Caller<'_, Host>, thread: i32, retval: i32| {
+            let (mut mem, cx) = split(&mut caller)?;
+            let result = i.registry.join(&cx.interrupt, &mut mem, current(), thread as u32, retval as u32);
+            finish(&cx, format_args!("pthread_join({thread})"), result)
+        },
+    )?;
     let i = inner.clone();
     linker.func_wrap(ENV, "pthread_detach", move |thread: i32| {
         finish(&i.cx, format_args!("pthread_detach({thread})"), i.registry.detach(thread as u32))
@@ -196,10 +200,18 @@ fn define(linker: &mut Linker<Host>, inner: &Arc<Inner>) -> wasmtime::Result<()>
     })?;
 
     let i = inner.clone();
-    linker.func_wrap(ENV, "pthread_mutex_init", move |mut caller: Caller<'_, Host>, ptr: i32, _attr: i32| {
-        let (mut mem, cx) = split(&mut caller)?;
-        finish(&cx, format_args!("pthread_mutex_init({ptr:#x})"), i.registry.mutex_init(&mut mem, ptr as u32))
-    })?;
+    linker.func_wrap(
+        ENV,
+        "pthread_mutex_init",
+        move |mut caller: Caller<'_, Host>, ptr: i32, _attr: i32| {
+            let (mut mem, cx) = split(&mut caller)?;
+            finish(
+                &cx,
+                format_args!("pthread_mutex_init({ptr:#x})"),
+                i.registry.mutex_init(&mut mem, ptr as u32),
+            )
+        },
+    )?;
     let i = inner.clone();
     linker.func_wrap(ENV, "pthread_mutex_lock", move |mut caller: Caller<'_, Host>, ptr: i32| {
         let (mem, cx) = split(&mut caller)?;
@@ -215,20 +227,37 @@ fn define(linker: &mut Linker<Host>, inner: &Arc<Inner>) -> wasmtime::Result<()>
     let i = inner.clone();
     linker.func_wrap(ENV, "pthread_mutex_destroy", move |mut caller: Caller<'_, Host>, ptr: i32| {
         let (mem, cx) = split(&mut caller)?;
-        finish(&cx, format_args!("pthread_mutex_destroy({ptr:#x})"), i.registry.mutex_destroy(&mem, ptr as u32))
+        finish(
+            &cx,
+            format_args!("pthread_mutex_destroy({ptr:#x})"),
+            i.registry.mutex_destroy(&mem, ptr as u32),
+        )
     })?;
 
     let i = inner.clone();
-    linker.func_wrap(ENV, "pthread_cond_init", move |mut caller: Caller<'_, Host>, ptr: i32, _attr: i32| {
-        let (mut mem, cx) = split(&mut caller)?;
-        finish(&cx, format_args!("pthread_cond_init({ptr:#x})"), i.registry.cond_init(&mut mem, ptr as u32))
-    })?;
+    linker.func_wrap(
+        ENV,
+        "pthread_cond_init",
+        move |mut caller: Caller<'_, Host>, ptr: i32, _attr: i32| {
+            let (mut mem, cx) = split(&mut caller)?;
+            finish(
+                &cx,
+                format_args!("pthread_cond_init({ptr:#x})"),
+                i.registry.cond_init(&mut mem, ptr as u32),
+            )
+        },
+    )?;
     let i = inner.clone();
-    linker.func_wrap(ENV, "pthread_cond_wait", move |mut caller: Caller<'_, Host>, cond: i32, mutex: i32| {
-        let (mem, cx) = split(&mut caller)?;
-        let result = i.registry.cond_wait(&cx.interrupt, &mem, current(), cond as u32, mutex as u32, None);
-        finish(&cx, format_args!("pthread_cond_wait({cond:#x}, {mutex:#x})"), result)
-    })?;
+    linker.func_wrap(
+        ENV,
+        "pthread_cond_wait",
+        move |mut caller: Caller<'_, Host>, cond: i32, mutex: i32| {
+            let (mem, cx) = split(&mut caller)?;
+            let result =
+                i.registry.cond_wait(&cx.interrupt, &mem, current(), cond as u32, mutex as u32, None);
+            finish(&cx, format_args!("pthread_cond_wait({cond:#x}, {mutex:#x})"), result)
+        },
+    )?;
     let i = inner.clone();
     linker.func_wrap(
         ENV,
@@ -237,8 +266,13 @@ fn define(linker: &mut Linker<Host>, inner: &Arc<Inner>) -> wasmtime::Result<()>
             let (mem, cx) = split(&mut caller)?;
             // WAMR's time argument: microseconds from now (not a timespec).
             let timeout = Some(Duration::from_micros(useconds as u64));
-            let result = i.registry.cond_wait(&cx.interrupt, &mem, current(), cond as u32, mutex as u32, timeout);
-            finish(&cx, format_args!("pthread_cond_timedwait({cond:#x}, {mutex:#x}, {} us)", useconds as u64), result)
+            let result =
+                i.registry.cond_wait(&cx.interrupt, &mem, current(), cond as u32, mutex as u32, timeout);
+            finish(
+                &cx,
+                format_args!("pthread_cond_timedwait({cond:#x}, {mutex:#x}, {} us)", useconds as u64),
+                result,
+            )
         },
     )?;
     for (name, all) in [("pthread_cond_signal", false), ("pthread_cond_broadcast", true)] {
@@ -255,18 +289,24 @@ fn define(linker: &mut Linker<Host>, inner: &Arc<Inner>) -> wasmtime::Result<()>
     })?;
 
     let i = inner.clone();
-    linker.func_wrap(ENV, "pthread_key_create", move |mut caller: Caller<'_, Host>, ptr: i32, destructor: i32| {
-        let (mut mem, cx) = split(&mut caller)?;
-        let result = i.registry.key_create(&mut mem, ptr as u32, destructor as u32);
-        finish(&cx, format_args!("pthread_key_create({ptr:#x}, destructor {destructor})"), result)
-    })?;
+    linker.func_wrap(
+        ENV,
+        "pthread_key_create",
+        move |mut caller: Caller<'_, Host>, ptr: i32, destructor: i32| {
+            let (mut mem, cx) = split(&mut caller)?;
+            let result = i.registry.key_create(&mut mem, ptr as u32, destructor as u32);
+            finish(&cx, format_args!("pthread_key_create({ptr:#x}, destructor {destructor})"), result)
+        },
+    )?;
     let i = inner.clone();
     linker.func_wrap(ENV, "pthread_setspecific", move |key: i32, value: i32| {
         let result = i.registry.set_specific(current(), key as u32, value as u32);
         finish(&i.cx, format_args!("pthread_setspecific({key}, {value:#x})"), result)
     })?;
     let i = inner.clone();
-    linker.func_wrap(ENV, "pthread_getspecific", move |key: i32| i.registry.get_specific(current(), key as u32) as i32)?;
+    linker.func_wrap(ENV, "pthread_getspecific", move |key: i32| {
+        i.registry.get_specific(current(), key as u32) as i32
+    })?;
     let i = inner.clone();
     linker.func_wrap(ENV, "pthread_key_delete", move |key: i32| {
         finish(&i.cx, format_args!("pthread_key_delete({key})"), i.registry.key_delete(key as u32))
@@ -293,7 +333,13 @@ fn trap(message: String) -> CreateError {
 
 /// `pthread_create(thread_ptr, attr, start, arg)`: `start` is a function table index of
 /// type `(i32) -> i32`; attributes are ignored, as in WAMR.
-fn create(inner: &Arc<Inner>, caller: &mut Caller<'_, Host>, thread_ptr: u32, start: u32, arg: u32) -> Result<(), CreateError> {
+fn create(
+    inner: &Arc<Inner>,
+    caller: &mut Caller<'_, Host>,
+    thread_ptr: u32,
+    start: u32,
+    arg: u32,
+) -> Result<(), CreateError> {
     let Some(memory) = &inner.memory else {
         return Err(trap(
             "pthread_create: the module's memory is not shared, so no other thread can use it; \
@@ -318,12 +364,17 @@ fn create(inner: &Arc<Inner>, caller: &mut Caller<'_, Host>, thread_ptr: u32, st
         }
         inner.cx.interrupt.check().map_err(|e| CreateError::Stop(stop_error(e)))?;
         let new = inner.registry.create_thread().map_err(|_| {
-            inner.cx.trace(format_args!("pthread_create: refused, {} threads already run (--max-threads)", inner.registry.running_threads()));
+            inner.cx.trace(format_args!(
+                "pthread_create: refused, {} threads already run (--max-threads)",
+                inner.registry.running_threads()
+            ));
             CreateError::Errno(Errno::Again)
         })?;
         let handle = new.handle();
         let Some(stack_top) = take_stack(inner, memory, stack_bytes) else {
-            inner.cx.trace(format_args!("pthread_create: no memory left for a {stack_bytes}-byte thread stack"));
+            inner
+                .cx
+                .trace(format_args!("pthread_create: no memory left for a {stack_bytes}-byte thread stack"));
             return Err(CreateError::Errno(Errno::Again));
         };
         if thread_ptr != 0 {
@@ -343,7 +394,10 @@ fn create(inner: &Arc<Inner>, caller: &mut Caller<'_, Host>, thread_ptr: u32, st
                     runner.registry.exited(handle, 0);
                     let reason = match e.downcast_ref::<Exit>() {
                         Some(exit) => wasock_core::Error::Exit(*exit),
-                        None => wasock_core::Error::Trap(Trap(format!("thread {handle} trapped: {}", describe_trap(&e)))),
+                        None => wasock_core::Error::Trap(Trap(format!(
+                            "thread {handle} trapped: {}",
+                            describe_trap(&e)
+                        ))),
                     };
                     stop_instance(&runner.engine, &runner.cx, reason);
                 }
@@ -377,7 +431,10 @@ fn take_stack(inner: &Inner, memory: &SharedMemory, bytes: u32) -> Option<u32> {
 /// Runs one thread in a store of its own: its stack pointer set, its start routine called,
 /// then the destructors of the keys it set. Returns its return value.
 fn run_thread(inner: &Inner, handle: Handle, start: u32, arg: u32, stack_top: u32) -> wasmtime::Result<u32> {
-    let pre = inner.instance_pre.get().ok_or_else(|| wasmtime::Error::msg("the module is not ready for threads"))?;
+    let pre = inner
+        .instance_pre
+        .get()
+        .ok_or_else(|| wasmtime::Error::msg("the module is not ready for threads"))?;
     let memory = inner.memory.clone().map(GuestMemoryHandle::Shared);
     let mut store = new_store(&inner.engine, &inner.cx, memory, &inner.budget);
     let instance = pre.instantiate(&mut store)?;
@@ -385,9 +442,9 @@ fn run_thread(inner: &Inner, handle: Handle, start: u32, arg: u32, stack_top: u3
         .get_global(&mut store, STACK_POINTER_EXPORT)
         .ok_or_else(|| wasmtime::Error::msg("the module exports no stack pointer for threads"))?;
     sp.set(&mut store, Val::I32(stack_top as i32))?;
-    let table = instance
-        .get_table(&mut store, TABLE_EXPORT)
-        .ok_or_else(|| wasmtime::Error::new(Trap("pthread_create: the module has no function table".into())))?;
+    let table = instance.get_table(&mut store, TABLE_EXPORT).ok_or_else(|| {
+        wasmtime::Error::new(Trap("pthread_create: the module has no function table".into()))
+    })?;
     let func_at = |store: &mut wasmtime::Store<Host>, index: u32| {
         table.get(&mut *store, u64::from(index)).and_then(|r| r.as_func().flatten().copied())
     };

@@ -174,7 +174,9 @@ impl Runtime {
         let binary = if bytes.starts_with(b"\0asm") {
             std::borrow::Cow::Borrowed(&bytes[..])
         } else {
-            std::borrow::Cow::Owned(wat::parse_bytes(&bytes).map_err(|e| load_err(format!("{e:#}")))?.into_owned())
+            std::borrow::Cow::Owned(
+                wat::parse_bytes(&bytes).map_err(|e| load_err(format!("{e:#}")))?.into_owned(),
+            )
         };
         // A threaded module may need rewriting to run one instance per thread (prepare.rs).
         let prepared = crate::prepare::prepare(&binary).map_err(load_err)?;
@@ -191,7 +193,14 @@ impl Runtime {
         let Ok(mut linker) = self.linker(abi.abi) else { return Vec::new() };
         if pthread::imports_lib_pthread(module) {
             let budget = self.budget();
-            let _ = pthread::PthreadLib::install(&mut linker, &self.engine, &store.data().cx.clone(), None, &budget, 0);
+            let _ = pthread::PthreadLib::install(
+                &mut linker,
+                &self.engine,
+                &store.data().cx.clone(),
+                None,
+                &budget,
+                0,
+            );
         }
         bind::stub_unlinked(&mut linker, &mut store, module).unwrap_or_default()
     }
