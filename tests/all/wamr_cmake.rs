@@ -16,7 +16,7 @@ use std::sync::{Arc, Barrier, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::util::{Output, Wasock, repo_root};
+use crate::util::{Output, Wasock, repo_root, wat};
 
 const IO_LIMIT: Duration = Duration::from_secs(15);
 const START_LIMIT: Duration = Duration::from_secs(20);
@@ -256,4 +256,19 @@ fn timeout_stops_a_thread_blocked_in_pthread_cond_wait() {
 #[test]
 fn timeout_stops_a_main_thread_blocked_in_pthread_join() {
     timeout_stops("join");
+}
+
+#[test]
+fn a_start_routine_that_is_no_function_of_the_right_type_traps_with_a_message() {
+    for (index, why) in [("1", "the wrong type"), ("2", "past the table's end")] {
+        let output = wat("pthread_bad_start").cmd().opt("-f").opt("start_at").arg(index).run();
+        output.assert_no_host_crash();
+        assert_eq!(output.code(), Some(1), "{why}: {output}");
+        output.assert_stderr_contains(&format!(
+            "pthread_create: the start routine (function table index {index}) is not a function (i32) -> i32"
+        ));
+    }
+    // The control: a start routine of the right type runs, and join returns its value.
+    let output = wat("pthread_bad_start").cmd().opt("-f").opt("start_at").arg("3").run();
+    output.assert_success().assert_stdout("0x2a:i32\n");
 }

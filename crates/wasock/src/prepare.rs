@@ -29,8 +29,8 @@ pub(crate) const STACK_POINTER_EXPORT: &str = "__wasock_stack_pointer";
 pub(crate) const STACK_SIZE_EXPORT: &str = "__wasock_thread_stack_size";
 
 /// A thread's stack is at least this (one wasm page) and at most [`MAX_THREAD_STACK`].
-const MIN_THREAD_STACK: u32 = 64 << 10;
-const MAX_THREAD_STACK: u32 = 8 << 20;
+pub(crate) const MIN_THREAD_STACK: u32 = 64 << 10;
+pub(crate) const MAX_THREAD_STACK: u32 = 8 << 20;
 
 /// What the first pass found.
 #[derive(Default)]

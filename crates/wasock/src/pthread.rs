@@ -23,7 +23,9 @@ use wasock_core::{Ctx, Errno, Exit, Trap};
 
 use crate::bind::{GuestMemoryHandle, Host, split, stop_error};
 use crate::limits::Budget;
-use crate::prepare::{STACK_POINTER_EXPORT, STACK_SIZE_EXPORT, TABLE_EXPORT};
+use crate::prepare::{
+    MAX_THREAD_STACK, MIN_THREAD_STACK, STACK_POINTER_EXPORT, STACK_SIZE_EXPORT, TABLE_EXPORT,
+};
 use crate::run::{describe_trap, new_store, stop_instance};
 
 /// The `env` functions of WAMR's lib-pthread that wasock provides (WAMR's
@@ -348,7 +350,11 @@ fn create(
         ));
     };
     let stack_bytes = match caller.get_export(STACK_SIZE_EXPORT) {
-        Some(Extern::Global(g)) => g.get(&mut *caller).i32().unwrap_or(0) as u32,
+        // prepare.rs computed it within these bounds; a module's own global of that name
+        // (then prepare.rs added none) is held to them too.
+        Some(Extern::Global(g)) => {
+            (g.get(&mut *caller).i32().unwrap_or(0) as u32).clamp(MIN_THREAD_STACK, MAX_THREAD_STACK)
+        }
         _ => {
             return Err(trap(
                 "pthread_create: the module has no stack pointer global that wasock could find \
@@ -388,10 +394,13 @@ fn create(
         let spawned = builder.spawn(move || {
             CURRENT.with(|c| c.set(handle));
             let result = run_thread(&runner, handle, start, arg, stack_top);
+            // The stack is free before a joiner can start the next thread.
+            runner.free_stacks.lock().unwrap_or_else(|p| p.into_inner()).push((stack_top, stack_bytes));
             match result {
                 Ok(retval) => runner.registry.exited(handle, retval),
+                // The instance stops; the thread never ends normally, so a joiner gets the
+                // stop reason (within a wait slice), not a return value.
                 Err(e) => {
-                    runner.registry.exited(handle, 0);
                     let reason = match e.downcast_ref::<Exit>() {
                         Some(exit) => wasock_core::Error::Exit(*exit),
                         None => wasock_core::Error::Trap(Trap(format!(
@@ -402,7 +411,6 @@ fn create(
                     stop_instance(&runner.engine, &runner.cx, reason);
                 }
             }
-            runner.free_stacks.lock().unwrap_or_else(|p| p.into_inner()).push((stack_top, stack_bytes));
         });
         if spawned.is_err() {
             inner.free_stacks.lock().unwrap_or_else(|p| p.into_inner()).push((stack_top, stack_bytes));
