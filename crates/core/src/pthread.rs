@@ -7,7 +7,8 @@
 //! starting at 1, and the main thread's `pthread_self()` is 0. docs/wamr-pthread-abi.md has
 //! the whole ABI and where wasock differs from WAMR.
 //!
-//! Everything a guest can create is bounded: threads by the caller (`--max-threads`),
+//! Everything a guest can create is bounded: threads by the caller (`--max-threads`) and
+//! ended threads waiting for a join by [`MAX_UNJOINED_THREADS`],
 //! mutexes and condition variables together by [`MAX_SYNC_OBJECTS`], keys by [`MAX_KEYS`]
 //! (EAGAIN past them). Every wait (a contended mutex, a condition variable, a join) waits on
 //! a host condition variable, so no host lock is held while blocked, and in slices of at
@@ -34,6 +35,10 @@ pub const MAX_KEYS: usize = 32;
 
 /// Mutexes and condition variables that may exist at once (initialised, not destroyed).
 pub const MAX_SYNC_OBJECTS: usize = 16384;
+
+/// Ended threads that were neither joined nor detached, kept for a join that may come:
+/// past this many `pthread_create` fails (EAGAIN) until some are joined.
+pub const MAX_UNJOINED_THREADS: usize = 16384;
 
 /// The longest a blocked thread waits before it looks at the instance's interrupt again.
 pub const WAIT_SLICE: Duration = Duration::from_millis(20);
@@ -74,6 +79,8 @@ enum Object {
 struct State {
     next_handle: Handle,
     threads: HashMap<Handle, ThreadEntry>,
+    /// Entries of `threads` whose thread has not ended.
+    running: usize,
     objects: HashMap<Handle, Object>,
     /// Each key's destructor (a function table index, 0 for none), `None` if free.
     keys: [Option<u32>; MAX_KEYS],
@@ -145,7 +152,10 @@ impl NewThread<'_> {
 impl Drop for NewThread<'_> {
     fn drop(&mut self) {
         if !self.started {
-            self.registry.lock().threads.remove(&self.handle);
+            let mut state = self.registry.lock();
+            if state.threads.remove(&self.handle).is_some() {
+                state.running -= 1;
+            }
         }
     }
 }
@@ -190,15 +200,16 @@ impl Registry {
     // ---- threads -----------------------------------------------------------------------
 
     /// Reserves a handle for a new thread: EAGAIN when `max_threads` threads already run
-    /// (ended threads not yet joined do not count).
+    /// (ended threads not yet joined do not count) or [`MAX_UNJOINED_THREADS`] wait to be joined.
     pub fn create_thread(&self) -> Result<NewThread<'_>> {
         let mut state = self.lock();
-        let running = state.threads.values().filter(|t| t.ended.is_none()).count();
-        if running >= self.max_threads as usize {
+        let unjoined = state.threads.len() - state.running;
+        if state.running >= self.max_threads as usize || unjoined >= MAX_UNJOINED_THREADS {
             return Err(Errno::Again.into());
         }
         let handle = state.new_handle();
         state.threads.insert(handle, ThreadEntry { joinable: true, ended: None });
+        state.running += 1;
         Ok(NewThread { registry: self, handle, started: false })
     }
 
@@ -229,9 +240,14 @@ impl Registry {
         let mut state = self.lock();
         state.values.remove(&me);
         match state.threads.get_mut(&me) {
-            Some(t) if t.joinable => t.ended = Some(retval),
+            Some(t) if t.ended.is_some() => {}
+            Some(t) if t.joinable => {
+                t.ended = Some(retval);
+                state.running -= 1;
+            }
             Some(_) => {
                 state.threads.remove(&me);
+                state.running -= 1;
             }
             None => {}
         }
@@ -291,7 +307,7 @@ impl Registry {
 
     /// Threads created and not yet ended.
     pub fn running_threads(&self) -> usize {
-        self.lock().threads.values().filter(|t| t.ended.is_none()).count()
+        self.lock().running
     }
 
     // ---- mutexes -----------------------------------------------------------------------

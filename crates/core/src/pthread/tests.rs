@@ -308,3 +308,18 @@ fn a_wake_up_goes_to_a_thread_that_was_waiting_not_to_a_later_one() {
     assert_eq!(early.join().unwrap(), Ok(()));
     assert!(start.elapsed() < Duration::from_secs(5), "woken by the signal, not its timeout");
 }
+
+#[test]
+fn ended_threads_nobody_joins_are_capped() {
+    let r = Registry::new(1);
+    let mut first = None;
+    for _ in 0..MAX_UNJOINED_THREADS {
+        let t = r.create_thread().unwrap();
+        let t = r.started(t);
+        first.get_or_insert(t);
+        r.exited(t, 0);
+    }
+    assert_eq!(r.create_thread().err(), Some(Errno::Again.into()), "none joined");
+    with_mem(|mem| r.join(&interrupt(), mem, MAIN_THREAD, first.unwrap(), 0).unwrap());
+    drop(r.create_thread().unwrap());
+}
