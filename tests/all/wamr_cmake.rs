@@ -201,7 +201,7 @@ fn max_threads_refuses_a_pthread_create_too_many() {
 }
 
 #[test]
-fn lib_pthread_mutexes_conds_join_exit_and_keys() {
+fn lib_pthread_mutexes_conds_join_exit_keys_and_cancel() {
     const THREADS: u32 = 6;
     const ROUNDS: u32 = 3000;
     const ITEMS: u32 = 500;
@@ -220,6 +220,9 @@ fn lib_pthread_mutexes_conds_join_exit_and_keys() {
         format!("queue sum {}", ITEMS * (ITEMS + 1) / 2),
         "timedwait ETIMEDOUT after >= 50 ms".to_string(),
         "pthread_exit value 99".to_string(),
+        "cancel spinning: PTHREAD_CANCELED".to_string(),
+        "cancel waiting: PTHREAD_CANCELED".to_string(),
+        format!("destructor sum after cancels {}", key_values + 1000 + 2000),
         "relock refused".to_string(),
     ];
     output.assert_stdout(&(expected.join("\n") + "\n"));

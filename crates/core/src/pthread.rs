@@ -15,7 +15,7 @@
 //! most [`WAIT_SLICE`], checking the instance's [`Interrupt`] after each: `--timeout`, a
 //! `proc_exit` or a trap in another thread ends the wait with the stop reason.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -81,6 +81,8 @@ struct State {
     threads: HashMap<Handle, ThreadEntry>,
     /// Entries of `threads` whose thread has not ended.
     running: usize,
+    /// Running threads `pthread_cancel` was called for.
+    cancelled: HashSet<Handle>,
     objects: HashMap<Handle, Object>,
     /// Each key's destructor (a function table index, 0 for none), `None` if free.
     keys: [Option<u32>; MAX_KEYS],
@@ -171,13 +173,15 @@ impl Registry {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Waits until `ready` returns `Some`, `deadline` passes (`Ok(None)`) or the instance is
-    /// stopped (its reason). The state lock is released while waiting.
+    /// Waits until `ready` returns `Some`, `deadline` passes (`Ok(None)`), the instance is
+    /// stopped (its reason) or, at a cancellation point (`cancel_point` is the waiting
+    /// thread), the thread is cancelled (ECANCELED). The state lock is released while waiting.
     fn wait<'a, T>(
         &'a self,
         mut state: MutexGuard<'a, State>,
         interrupt: &Interrupt,
         deadline: Option<Instant>,
+        cancel_point: Option<Handle>,
         mut ready: impl FnMut(&mut State) -> Option<T>,
     ) -> Result<(MutexGuard<'a, State>, Option<T>)> {
         loop {
@@ -185,6 +189,9 @@ impl Registry {
                 return Ok((state, Some(value)));
             }
             interrupt.check()?;
+            if cancel_point.is_some_and(|me| state.cancelled.contains(&me)) {
+                return Err(Errno::Canceled.into());
+            }
             let mut slice = WAIT_SLICE;
             if let Some(d) = deadline {
                 let left = d.saturating_duration_since(Instant::now());
@@ -239,6 +246,7 @@ impl Registry {
     pub fn exited(&self, me: Handle, retval: u32) {
         let mut state = self.lock();
         state.values.remove(&me);
+        state.cancelled.remove(&me);
         match state.threads.get_mut(&me) {
             Some(t) if t.ended.is_some() => {}
             Some(t) if t.joinable => {
@@ -278,11 +286,12 @@ impl Registry {
             Some(t) if !t.joinable => return Err(Errno::Inval.into()),
             Some(_) => {}
         }
-        let (mut state, retval) = self.wait(state, interrupt, None, |s| match s.threads.get(&thread) {
-            Some(t) => t.ended,
-            // Joined by another thread meanwhile.
-            None => Some(0),
-        })?;
+        let (mut state, retval) =
+            self.wait(state, interrupt, None, Some(me), |s| match s.threads.get(&thread) {
+                Some(t) => t.ended,
+                // Joined by another thread meanwhile.
+                None => Some(0),
+            })?;
         state.threads.remove(&thread);
         drop(state);
         if retval_ptr != 0 {
@@ -303,6 +312,24 @@ impl Registry {
             None => {}
         }
         Ok(())
+    }
+
+    /// `pthread_cancel(thread)`: asks a running thread to end. It ends at its next
+    /// cancellation point: a `pthread_cond_wait` or `pthread_join` (which then fail with
+    /// ECANCELED for the caller to end the thread) or, in the binding, running wasm code.
+    /// An unknown or ended thread is not an error, as in WAMR.
+    pub fn cancel(&self, thread: Handle) {
+        let mut state = self.lock();
+        if state.threads.get(&thread).is_some_and(|t| t.ended.is_none()) {
+            state.cancelled.insert(thread);
+        }
+        drop(state);
+        self.changed.notify_all();
+    }
+
+    /// Whether `pthread_cancel` was called for thread `me`.
+    pub fn cancel_requested(&self, me: Handle) -> bool {
+        self.lock().cancelled.contains(&me)
     }
 
     /// Threads created and not yet ended.
@@ -345,7 +372,7 @@ impl Registry {
         me: Handle,
         mutex: Handle,
     ) -> Result<()> {
-        let (state, taken) = self.wait(state, interrupt, None, |s| match s.mutex_owner(mutex) {
+        let (state, taken) = self.wait(state, interrupt, None, None, |s| match s.mutex_owner(mutex) {
             Ok(owner @ None) => {
                 *owner = Some(me);
                 Some(Ok(()))
@@ -420,11 +447,21 @@ impl Registry {
         c.next_ticket += 1;
         c.waiting.insert(ticket);
         self.changed.notify_all();
-        // A stop leaves the ticket behind: the instance is ending anyway.
-        let (mut state, woken) = self.wait(state, interrupt, deadline, |s| match s.cond(cond) {
+        let waited = self.wait(state, interrupt, deadline, Some(me), |s| match s.cond(cond) {
             Ok(c) => c.woken.remove(&ticket).then_some(()),
             Err(_) => Some(()), // destroyed meanwhile: nothing left to wait for
-        })?;
+        });
+        let (mut state, woken) = match waited {
+            Ok(waited) => waited,
+            // Cancelled or stopped: the ticket leaves, and the mutex stays free.
+            Err(e) => {
+                if let Ok(c) = self.lock().cond(cond) {
+                    c.waiting.remove(&ticket);
+                    c.woken.remove(&ticket);
+                }
+                return Err(e);
+            }
+        };
         // At the deadline the ticket leaves; a wake-up that came with it still counts.
         let woken = woken.is_some()
             || state.cond(cond).is_ok_and(|c| {

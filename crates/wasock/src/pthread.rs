@@ -14,6 +14,7 @@
 
 use std::cell::Cell;
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -153,6 +154,23 @@ fn finish(cx: &Ctx, call: fmt::Arguments<'_>, result: wasock_core::Result<()>) -
     status(result).map_err(stop_error)
 }
 
+/// What a cancelled thread returns (POSIX's `PTHREAD_CANCELED`, `(void *)-1`).
+const CANCELED: u32 = u32::MAX;
+
+/// [`finish`] for a call that is a cancellation point: once the calling thread is
+/// cancelled, it ends there (as if by `pthread_exit(PTHREAD_CANCELED)`).
+fn at_cancel_point(
+    cx: &Ctx,
+    call: fmt::Arguments<'_>,
+    result: wasock_core::Result<()>,
+) -> wasmtime::Result<i32> {
+    if result == Err(Errno::Canceled.into()) {
+        cx.trace(format_args!("{call} -> the thread was cancelled: it ends"));
+        return Err(wasmtime::Error::new(ThreadExit(CANCELED)));
+    }
+    finish(cx, call, result)
+}
+
 fn define(linker: &mut Linker<Host>, inner: &Arc<Inner>) -> wasmtime::Result<()> {
     const ENV: &str = "env";
     let i = inner.clone();
@@ -176,7 +194,7 @@ fn define(linker: &mut Linker<Host>, inner: &Arc<Inner>) -> wasmtime::Result<()>
         move |mut caller: Caller<'_, Host>, thread: i32, retval: i32| {
             let (mut mem, cx) = split(&mut caller)?;
             let result = i.registry.join(&cx.interrupt, &mut mem, current(), thread as u32, retval as u32);
-            finish(&cx, format_args!("pthread_join({thread})"), result)
+            at_cancel_point(&cx, format_args!("pthread_join({thread})"), result)
         },
     )?;
     let i = inner.clone();
@@ -184,10 +202,11 @@ fn define(linker: &mut Linker<Host>, inner: &Arc<Inner>) -> wasmtime::Result<()>
         finish(&i.cx, format_args!("pthread_detach({thread})"), i.registry.detach(thread as u32))
     })?;
     let i = inner.clone();
-    linker.func_wrap(ENV, "pthread_cancel", move |thread: i32| {
-        // WAMR ends the target at its next check; wasock has no such point to end a thread
-        // alone at, so cancelling is not supported.
-        finish(&i.cx, format_args!("pthread_cancel({thread})"), Err(Errno::NoSys.into()))
+    linker.func_wrap(ENV, "pthread_cancel", move |caller: Caller<'_, Host>, thread: i32| {
+        i.registry.cancel(thread as u32);
+        // Threads running wasm code look at the request when the epoch ticks.
+        caller.engine().increment_epoch();
+        finish(&i.cx, format_args!("pthread_cancel({thread})"), Ok(()))
     })?;
     for name in ["pthread_self", "__pthread_self"] {
         linker.func_wrap(ENV, name, || current() as i32)?;
@@ -257,7 +276,7 @@ fn define(linker: &mut Linker<Host>, inner: &Arc<Inner>) -> wasmtime::Result<()>
             let (mem, cx) = split(&mut caller)?;
             let result =
                 i.registry.cond_wait(&cx.interrupt, &mem, current(), cond as u32, mutex as u32, None);
-            finish(&cx, format_args!("pthread_cond_wait({cond:#x}, {mutex:#x})"), result)
+            at_cancel_point(&cx, format_args!("pthread_cond_wait({cond:#x}, {mutex:#x})"), result)
         },
     )?;
     let i = inner.clone();
@@ -270,7 +289,7 @@ fn define(linker: &mut Linker<Host>, inner: &Arc<Inner>) -> wasmtime::Result<()>
             let timeout = Some(Duration::from_micros(useconds as u64));
             let result =
                 i.registry.cond_wait(&cx.interrupt, &mem, current(), cond as u32, mutex as u32, timeout);
-            finish(
+            at_cancel_point(
                 &cx,
                 format_args!("pthread_cond_timedwait({cond:#x}, {mutex:#x}, {} us)", useconds as u64),
                 result,
@@ -438,13 +457,33 @@ fn take_stack(inner: &Inner, memory: &SharedMemory, bytes: u32) -> Option<u32> {
 
 /// Runs one thread in a store of its own: its stack pointer set, its start routine called,
 /// then the destructors of the keys it set. Returns its return value.
-fn run_thread(inner: &Inner, handle: Handle, start: u32, arg: u32, stack_top: u32) -> wasmtime::Result<u32> {
+fn run_thread(
+    inner: &Arc<Inner>,
+    handle: Handle,
+    start: u32,
+    arg: u32,
+    stack_top: u32,
+) -> wasmtime::Result<u32> {
     let pre = inner
         .instance_pre
         .get()
         .ok_or_else(|| wasmtime::Error::msg("the module is not ready for threads"))?;
     let memory = inner.memory.clone().map(GuestMemoryHandle::Shared);
     let mut store = new_store(&inner.engine, &inner.cx, memory, &inner.budget);
+    // As new_store's check, plus this thread's cancellation: wasm code is a cancellation
+    // point whenever the epoch ticks (pthread_cancel makes it tick).
+    let watched = inner.clone();
+    let in_routine = Arc::new(AtomicBool::new(true));
+    let cancellable = in_routine.clone();
+    store.epoch_deadline_callback(move |_| {
+        if let Err(reason) = watched.cx.interrupt.check() {
+            return Err(stop_error(reason));
+        }
+        if cancellable.load(Ordering::SeqCst) && watched.registry.cancel_requested(handle) {
+            return Err(wasmtime::Error::new(ThreadExit(CANCELED)));
+        }
+        Ok(wasmtime::UpdateDeadline::Continue(1))
+    });
     let instance = pre.instantiate(&mut store)?;
     let sp = instance
         .get_global(&mut store, STACK_POINTER_EXPORT)
@@ -463,6 +502,10 @@ fn run_thread(inner: &Inner, handle: Handle, start: u32, arg: u32, stack_top: u3
                 "pthread_create: the start routine (function table index {start}) is not a function (i32) -> i32"
             )))
         })?;
+    // Cancelled before its store could see the epoch tick: it never starts.
+    if inner.registry.cancel_requested(handle) {
+        return Ok(CANCELED);
+    }
     let retval = match routine.call(&mut store, arg as i32) {
         Ok(v) => v as u32,
         Err(e) => match e.downcast_ref::<ThreadExit>() {
@@ -470,7 +513,10 @@ fn run_thread(inner: &Inner, handle: Handle, start: u32, arg: u32, stack_top: u3
             None => return Err(e),
         },
     };
-    // Each key value the thread leaves, with a destructor, goes to it once (as in WAMR).
+    // Each key value the thread leaves, with a destructor, goes to it once (as in WAMR),
+    // cancelled thread or not.
+    in_routine.store(false, Ordering::SeqCst);
+    store.set_epoch_deadline(1);
     for (destructor, value) in inner.registry.take_destructors(handle) {
         let Some(f) = func_at(&mut store, destructor).and_then(|f| f.typed::<i32, ()>(&store).ok()) else {
             continue;

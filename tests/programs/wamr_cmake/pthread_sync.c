@@ -1,4 +1,4 @@
-/* WAMR's lib-pthread from a guest: mutexes, condition variables, join, exit and keys.
+/* WAMR's lib-pthread from a guest: mutexes, condition variables, join, exit, keys, cancel.
  *
  *   pthread_sync THREADS ROUNDS ITEMS
  *
@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <pthread.h>
 
@@ -98,6 +99,38 @@ static void *exit_from_deep_inside(void *arg)
     return (void *)1; /* not reached */
 }
 
+/* Runs wasm code only, never calling the host: cancelled by the runtime in wasm code. */
+static void *spin_forever(void *arg)
+{
+    (void)arg;
+    CHECK(pthread_setspecific(key, (void *)1000));
+    for (volatile unsigned spins = 0;; spins++) {
+    }
+    return NULL;
+}
+
+/* Cancelled in pthread_cond_wait, a cancellation point. */
+static void *wait_forever(void *arg)
+{
+    (void)arg;
+    CHECK(pthread_setspecific(key, (void *)2000));
+    pthread_mutex_lock(&queue_lock);
+    for (;;)
+        pthread_cond_wait(&queue_changed, &queue_lock);
+    return NULL;
+}
+
+static const char *cancelled(void *(*body)(void *))
+{
+    pthread_t thread;
+    void *retval = NULL;
+    CHECK(pthread_create(&thread, NULL, body, NULL));
+    usleep(50 * 1000); /* let it get going (or waiting) */
+    CHECK(pthread_cancel(thread));
+    CHECK(pthread_join(thread, &retval));
+    return retval == PTHREAD_CANCELED ? "PTHREAD_CANCELED" : "something else";
+}
+
 static double now_ms(void)
 {
     struct timespec ts;
@@ -171,6 +204,14 @@ int main(int argc, char **argv)
     CHECK(pthread_create(&leaver, NULL, exit_from_deep_inside, NULL));
     CHECK(pthread_join(leaver, &left_with));
     printf("pthread_exit value %u\n", (unsigned)(uintptr_t)left_with);
+
+    printf("cancel spinning: %s\n", cancelled(spin_forever));
+    printf("cancel waiting: %s\n", cancelled(wait_forever));
+    /* Cancelled threads' key destructors ran (with 1000 and 2000). */
+    printf("destructor sum after cancels %u\n", destructor_sum);
+    /* The cancelled waiter left the mutex free (its wait had released it). */
+    CHECK(pthread_mutex_lock(&queue_lock));
+    CHECK(pthread_mutex_unlock(&queue_lock));
 
     printf("relock %s\n", pthread_mutex_lock(&lock) == 0 && pthread_mutex_lock(&lock) != 0 ? "refused" : "allowed");
     CHECK(pthread_mutex_unlock(&lock));

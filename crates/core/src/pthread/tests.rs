@@ -323,3 +323,35 @@ fn ended_threads_nobody_joins_are_capped() {
     with_mem(|mem| r.join(&interrupt(), mem, MAIN_THREAD, first.unwrap(), 0).unwrap());
     drop(r.create_thread().unwrap());
 }
+
+#[test]
+fn cancel_ends_waits_at_cancellation_points_only() {
+    let r = Arc::new(Registry::new(4));
+    let i = Arc::new(interrupt());
+    let bytes = mutex_and_cond(&r);
+    let t = r.create_thread().unwrap();
+    let waiter = r.started(t);
+    let (r2, i2, mut b2) = (r.clone(), i.clone(), bytes.clone());
+    let blocked = thread::spawn(move || {
+        let mem = GuestMemory::new(&mut b2);
+        r2.mutex_lock(&i2, &mem, waiter, 0).unwrap();
+        r2.cond_wait(&i2, &mem, waiter, 4, 0, None)
+    });
+    thread::sleep(Duration::from_millis(50));
+    assert!(!r.cancel_requested(waiter));
+    r.cancel(waiter);
+    assert!(r.cancel_requested(waiter));
+    assert_eq!(blocked.join().unwrap(), Err(Errno::Canceled.into()));
+    // The mutex was left free by the wait, and a mutex lock is no cancellation point.
+    let mut b = bytes.clone();
+    let mem = GuestMemory::new(&mut b);
+    r.mutex_lock(&i, &mem, waiter, 0).unwrap();
+    r.mutex_unlock(&mem, waiter, 0).unwrap();
+    r.cond_destroy(&mem, 4).expect("the cancelled waiter no longer waits on it");
+    r.exited(waiter, u32::MAX);
+    assert!(!r.cancel_requested(waiter), "forgotten once ended");
+    // An unknown or ended thread: nothing happens.
+    r.cancel(9999);
+    r.cancel(waiter);
+    assert!(!r.cancel_requested(waiter));
+}

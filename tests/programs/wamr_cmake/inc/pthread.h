@@ -14,9 +14,13 @@
 #define __NEED_pthread_key_t
 #include <sys/types.h>
 
+/* What a cancelled thread returns to its joiner. */
+#define PTHREAD_CANCELED ((void *)-1)
+
 int pthread_create(pthread_t *thread, const void *attr, void *(*start)(void *), void *arg);
 int pthread_join(pthread_t thread, void **retval);
 int pthread_detach(pthread_t thread);
+int pthread_cancel(pthread_t thread);
 pthread_t pthread_self(void);
 void pthread_exit(void *retval);
 
