@@ -390,8 +390,10 @@ fn create(
         inner.cx.interrupt.check().map_err(|e| CreateError::Stop(stop_error(e)))?;
         let new = inner.registry.create_thread().map_err(|_| {
             inner.cx.trace(format_args!(
-                "pthread_create: refused, {} threads already run (--max-threads)",
-                inner.registry.running_threads()
+                "pthread_create: refused, {} threads already run (--max-threads), or {} ended threads \
+                 wait to be joined",
+                inner.registry.running_threads(),
+                wasock_core::pthread::MAX_UNJOINED_THREADS
             ));
             CreateError::Errno(Errno::Again)
         })?;
