@@ -275,3 +275,14 @@ fn a_start_routine_that_is_no_function_of_the_right_type_traps_with_a_message() 
     let output = wat("pthread_bad_start").cmd().opt("-f").opt("start_at").arg("3").run();
     output.assert_success().assert_stdout("0x2a:i32\n");
 }
+
+#[test]
+fn a_lib_pthread_module_without_shared_memory_locks_but_cannot_create_threads() {
+    let locks = wat("pthread_plain_memory").cmd().opt("-f").opt("locks").run();
+    locks.assert_success().assert_stdout("0x10:i32\n"); // EDEADLK: the lock is held
+    let creates = wat("pthread_plain_memory").cmd().opt("-f").opt("creates").run();
+    creates.assert_no_host_crash();
+    assert_eq!(creates.code(), Some(1), "{creates}");
+    creates.assert_stderr_contains("the module's memory is not shared");
+    creates.assert_stderr_contains("--shared-memory");
+}
