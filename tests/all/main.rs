@@ -9,6 +9,8 @@
 //! - `sock`: WAMR's socket extension through raw imports, and the capability policy.
 //! - `guest`: the guest libraries (C with CMake, Rust wasock-net) and their examples.
 //! - `threads`: wasi-threads guests.
+//! - `wamr_cmake`: WAMR binaries as WAMR's CMake builds them: lib-pthread (`env.pthread_*`)
+//!   and modules that define their own shared memory.
 //! - `hostile`: a hostile guest against the network policy and the limits (issue 10).
 //! - `faults`: resets, half-closes, refusals, timeouts, full buffers, fd exhaustion, limits.
 //! - `blocking`: host calls that could block in the kernel (a full pipe, a lingering close, a
@@ -33,6 +35,7 @@ mod soak;
 mod sock;
 mod threads;
 mod util;
+mod wamr_cmake;
 mod wasix;
 mod wasmedge;
 mod wasmedge_async;
@@ -70,6 +73,8 @@ fn every_program_has_a_test() {
         ("c", "c", &["c", "both"][..]),
         ("rust/src/bin", "rs", &["rust", "both", "rust_threads"][..]),
         ("wat", "wat", &["wat"][..]),
+        // The CMake project built the way WAMR builds its samples (wamr_cmake.rs).
+        ("wamr_cmake", "c", &["wamr_cmake", "wasock"][..]),
     ] {
         let found = stems(&programs.join(dir), ext);
         assert!(!found.is_empty(), "no programs found in tests/programs/{dir}");

@@ -33,6 +33,7 @@ pub mod memory;
 pub mod net;
 pub mod p1;
 pub mod policy;
+pub mod pthread;
 pub(crate) mod sock;
 pub mod socket_abi;
 pub mod stream;

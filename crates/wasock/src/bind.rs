@@ -53,7 +53,7 @@ impl Abi for u64 {
     }
 }
 
-fn split<'a>(caller: &'a mut Caller<'_, Host>) -> wasmtime::Result<(GuestMemory<'a>, Arc<Ctx>)> {
+pub(crate) fn split<'a>(caller: &'a mut Caller<'_, Host>) -> wasmtime::Result<(GuestMemory<'a>, Arc<Ctx>)> {
     match &caller.data().memory {
         Some(GuestMemoryHandle::Plain(memory)) => {
             let memory = *memory;

@@ -20,6 +20,8 @@
 
 mod bind;
 mod limits;
+mod prepare;
+mod pthread;
 mod run;
 mod threads;
 

@@ -12,7 +12,7 @@ use wasock_core::{Ctx, Exit, Trap, escape};
 
 use crate::bind::{self, GuestMemoryHandle, Host, Unlinked, stop_error};
 use crate::limits::{Budget, DEFAULT_MAX_TABLE_ELEMENTS, Limiter};
-use crate::threads;
+use crate::{pthread, threads};
 
 /// Engine settings.
 #[derive(Clone, Debug)]
@@ -171,7 +171,16 @@ impl Runtime {
                 "not a WebAssembly module (a .wasm file starts with the bytes \\0asm)".to_string(),
             ));
         }
-        let module = Module::new(&self.engine, &bytes).map_err(|e| load_err(format!("{e:#}")))?;
+        let binary = if bytes.starts_with(b"\0asm") {
+            std::borrow::Cow::Borrowed(&bytes[..])
+        } else {
+            std::borrow::Cow::Owned(
+                wat::parse_bytes(&bytes).map_err(|e| load_err(format!("{e:#}")))?.into_owned(),
+            )
+        };
+        // A threaded module may need rewriting to run one instance per thread (prepare.rs).
+        let prepared = crate::prepare::prepare(&binary).map_err(load_err)?;
+        let module = Module::new(&self.engine, &prepared).map_err(|e| load_err(format!("{e:#}")))?;
         self.socket_abi(&module).map_err(|mixed| load_err(mixed.to_string()))?;
         Ok(module)
     }
@@ -182,6 +191,17 @@ impl Runtime {
         let mut store = new_store(&self.engine, &Arc::new(cx), None, &self.budget());
         let Ok(abi) = self.socket_abi(module) else { return Vec::new() };
         let Ok(mut linker) = self.linker(abi.abi) else { return Vec::new() };
+        if pthread::imports_lib_pthread(module) {
+            let budget = self.budget();
+            let _ = pthread::PthreadLib::install(
+                &mut linker,
+                &self.engine,
+                &store.data().cx.clone(),
+                None,
+                &budget,
+                0,
+            );
+        }
         bind::stub_unlinked(&mut linker, &mut store, module).unwrap_or_default()
     }
 
@@ -234,7 +254,25 @@ impl Runtime {
             ),
             _ => None,
         };
+        let pthreads = match pthread::imports_lib_pthread(module) {
+            true => Some(
+                pthread::PthreadLib::install(
+                    &mut linker,
+                    &self.engine,
+                    &cx,
+                    shared.as_ref().map(|(_, _, m)| m.clone()),
+                    &budget,
+                    self.config.max_threads,
+                )
+                .map_err(setup)?,
+            ),
+            false => None,
+        };
         bind::stub_unlinked(&mut linker, &mut store, module).map_err(setup)?;
+        if let Some(pthreads) = &pthreads {
+            pthreads.set_instance_pre(linker.instantiate_pre(module).map_err(setup)?);
+            pthreads.set_stack_size(thread_stack_size(self.config.max_wasm_stack));
+        }
         if let Some(spawner) = &spawner {
             spawner.set_instance_pre(linker.instantiate_pre(module).map_err(setup)?);
             spawner.set_stack_size(thread_stack_size(self.config.max_wasm_stack));
@@ -242,7 +280,7 @@ impl Runtime {
         let watchdog = self.config.timeout.map(|t| Watchdog::start(self.engine.clone(), cx.clone(), t));
         // A caller's thread may have too little native stack for a large --stack-size.
         let big_stack = self.config.max_wasm_stack.is_some_and(|s| s > 4 << 20);
-        let result = if spawner.is_some() || big_stack {
+        let result = if spawner.is_some() || pthreads.is_some() || big_stack {
             let (module, call) = (module.clone(), call.map(|(n, a)| (n.to_string(), a.to_vec())));
             let stack = thread_stack_size(self.config.max_wasm_stack);
             run_beside(&cx, stack, move || {
