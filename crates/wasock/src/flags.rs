@@ -316,7 +316,8 @@ pub const EXIT_STATUS_HELP: &str = "\nExit status: the guest's own (its proc_exi
 /// The text of `--help`, generated from [`FLAGS`].
 pub fn help() -> String {
     let mut out = String::from(
-        "wasock: run WebAssembly programs with real sockets (WASI preview 1 + WAMR's socket extension)\n\n\
+        "wasock: run WebAssembly programs with real sockets (WASI preview 1 with WAMR's, WasmEdge's\n\
+         or WASIX's socket ABI, whichever the module imports; --trace names it)\n\n\
          Usage: wasock [options] app.wasm [args...]\n\n\
          Options (before the module, as with iwasm):\n",
     );
