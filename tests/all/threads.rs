@@ -2,7 +2,9 @@
 //! server under 32 concurrent clients, proc_exit and traps in one thread ending threads
 //! blocked in host calls, `--max-threads`, `--timeout`, and the fd table all threads share.
 //!
-//! C thread guests are not tested: Debian's wasi-libc has no wasm32-wasi-threads variant.
+//! C thread guests (WAMR's lib-pthread, and wasi-threads in a module that defines its own
+//! memory) are in `wamr_cmake.rs`: Debian's wasi-libc has no wasm32-wasi-threads variant, so
+//! they bring their own thread start.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
