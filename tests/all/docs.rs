@@ -2,7 +2,7 @@
 //! exists, every "spec §N" reference names a section of docs/wamr-socket-abi.md, and the
 //! README's embedding program is the example that cargo compiles.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::util::repo_root;
@@ -268,7 +268,12 @@ fn markdown_files_named_in_sources_exist() {
 /// N.M, and an item `M. ` of a numbered list directly in section N (before any subsection)
 /// is N.M.
 fn abi_sections() -> BTreeSet<String> {
-    let text = read(&repo().join("docs/wamr-socket-abi.md"));
+    doc_sections("docs/wamr-socket-abi.md")
+}
+
+/// The numbered sections of the markdown file `doc` (a path from the repository root).
+fn doc_sections(doc: &str) -> BTreeSet<String> {
+    let text = read(&repo().join(doc));
     let (prose, _) = split_markdown(&text);
     let number = |s: &str| -> Option<String> {
         let n: String = s.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
@@ -300,30 +305,55 @@ fn abi_sections() -> BTreeSet<String> {
 /// The section numbers a line cites: `§2.3`, `§7.1, §11.11`, `spec section 4.2`,
 /// `wamr-socket-abi.md sections 3.1 and 11`.
 fn cited_sections(line: &str) -> Vec<String> {
+    cited_sections_with_source(line).into_iter().map(|(section, _)| section).collect()
+}
+
+/// [`cited_sections`], each with whether it names the WAMR reference itself ("spec §N",
+/// "wamr-socket-abi.md section N") rather than the citing file's own reference.
+fn cited_sections_with_source(line: &str) -> Vec<(String, bool)> {
     let number_at = |s: &str| -> String {
         let n: String = s.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
         n.trim_end_matches('.').to_string()
     };
     let mut cited = Vec::new();
     for (at, _) in line.match_indices('§') {
-        cited.push(number_at(&line[at + '§'.len_utf8()..]));
+        let spec = line[..at].ends_with("spec ") || line[..at].ends_with("wamr-socket-abi.md ");
+        cited.push((number_at(&line[at + '§'.len_utf8()..]), spec));
     }
-    for marker in ["spec section ", "spec sections ", ".md section ", ".md sections "] {
+    for marker in ["spec section ", "spec sections ", ".md section ", ".md sections ", "(doc ", " doc "] {
+        let spec = marker.starts_with("spec");
         for (at, _) in line.match_indices(marker) {
             let rest = &line[at + marker.len()..];
-            cited.push(number_at(rest));
             let first = number_at(rest);
+            let spec = spec || line[..at].ends_with("wamr-socket-abi");
+            cited.push((first.clone(), spec));
             if let Some(more) = rest[first.len()..].strip_prefix(" and ") {
-                cited.push(number_at(more));
+                cited.push((number_at(more), spec));
             }
         }
     }
-    cited.retain(|n| !n.is_empty());
+    cited.retain(|(n, _)| !n.is_empty());
     cited
 }
 
-/// Every "spec §N" in the code and the documentation is a section of docs/wamr-socket-abi.md
-/// (the ABI reference the code cites as "spec").
+/// The reference a file cites sections of: the code and tests of each socket ABI cite their
+/// own ABI document ("doc §N"), everything else the WAMR reference ("spec §N").
+fn reference_doc_for(file: &Path) -> &'static str {
+    let path = shown(file);
+    if path.contains("wasix") {
+        "docs/wasix-socket-abi.md"
+    } else if path.contains("wasmedge") {
+        "docs/wasmedge-socket-abi.md"
+    } else if path.contains("pthread") || path.contains("wamr_cmake") || path.ends_with("prepare.rs") {
+        "docs/wamr-pthread-abi.md"
+    } else {
+        "docs/wamr-socket-abi.md"
+    }
+}
+
+/// Every "spec §N" (or "doc §N") in the code and the documentation is a section of the
+/// reference that file cites: docs/wamr-socket-abi.md (the WAMR reference the code cites as
+/// "spec"), or the ABI document of the file's own socket ABI (see [`reference_doc_for`]).
 #[test]
 fn spec_section_references_exist() {
     let sections = abi_sections();
@@ -333,27 +363,27 @@ fn spec_section_references_exist() {
             "docs/wamr-socket-abi.md has no section {expected}: {sections:?}"
         );
     }
+    let mut docs: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     let mut broken = Vec::new();
     let mut checked = 0;
     for file in repo_files(&["rs", "c", "h", "cmake", "sh", "py", "md"]) {
         if file.ends_with("tests/all/docs.rs") {
             continue; // this file's examples
         }
+        let own = reference_doc_for(&file);
         for (line_no, line) in read(&file).lines().enumerate() {
-            for section in cited_sections(line) {
+            for (section, spec) in cited_sections_with_source(line) {
                 checked += 1;
+                let doc = if spec { "docs/wamr-socket-abi.md" } else { own };
+                let sections = docs.entry(doc).or_insert_with(|| doc_sections(doc));
                 if !sections.contains(&section) {
-                    broken.push(format!("{}:{}: §{section}", shown(&file), line_no + 1));
+                    broken.push(format!("{}:{}: §{section} (of {doc})", shown(&file), line_no + 1));
                 }
             }
         }
     }
     assert!(checked >= 30, "found only {checked} section references: is the parser broken?");
-    assert!(
-        broken.is_empty(),
-        "references to sections that docs/wamr-socket-abi.md does not have:\n{}",
-        broken.join("\n")
-    );
+    assert!(broken.is_empty(), "references to sections that do not exist:\n{}", broken.join("\n"));
 }
 
 #[test]
@@ -363,6 +393,8 @@ fn section_parsers() {
     cited.sort();
     assert_eq!(cited, ["11", "3.1", "4.2"]);
     assert!(cited_sections("no references here").is_empty());
+    let sourced = cited_sections_with_source("(doc 8.4) and spec §1.5, doc §9");
+    assert_eq!(sourced, [("1.5".to_string(), true), ("9".to_string(), false), ("8.4".to_string(), false)]);
     assert_eq!(link_targets("see [a](x.md#b) and `[c](not)` [d](<y> \"t\")"), ["x.md#b", "<y>"]);
     assert_eq!(code_spans("a `b` c `d e` f"), ["b", "d e"]);
     assert_eq!(anchor("5.2 Host side of `sock_addr_resolve`"), "52-host-side-of-sock_addr_resolve");
