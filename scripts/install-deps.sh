@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing wasock needs on Debian 12: clang + wasi-libc for C
-# guests, the wasm32-wasip1 Rust targets for Rust guests, wabt and cmake for the tests, and
-# netbase for /etc/services (wasmedge_wasi_socket's name lookups ask for the service "http").
+# guests, the wasm32-wasip1 Rust targets for Rust guests and wasm32-wasip2 for the component
+# guests (tests/programs/p2), wabt and cmake for the tests, and netbase for /etc/services
+# (wasmedge_wasi_socket's name lookups ask for the service "http").
 set -euo pipefail
 packages=(clang lld llvm wasi-libc libclang-rt-14-dev-wasm32 wabt cmake gcc python3 netbase)
 missing=()
@@ -14,4 +15,4 @@ if ((${#missing[@]})); then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
 fi
-rustup target add wasm32-wasip1 wasm32-wasip1-threads >/dev/null
+rustup target add wasm32-wasip1 wasm32-wasip1-threads wasm32-wasip2 >/dev/null

@@ -1,6 +1,7 @@
 //! wasock's integration tests: guest programs from tests/programs, compiled from source during
-//! the test run (C with clang and wasi-libc; Rust with cargo for wasm32-wasip1, and for
-//! wasm32-wasip1-threads through `rust_threads`), run through the `wasock` CLI.
+//! the test run (C with clang and wasi-libc; Rust with cargo for wasm32-wasip1, for
+//! wasm32-wasip1-threads through `rust_threads`, and for wasm32-wasip2 — components — through
+//! `rust_p2`), run through the `wasock` CLI.
 //!
 //! - `p1`: WASI preview 1 behaviour seen by guests (args, env, exit, stdio, files, dirs,
 //!   timestamps, clocks, random, poll, sandboxing, wild pointers).
@@ -20,6 +21,9 @@
 //! - `wasmedge_async`: tokio_wasi and hyper_wasi guests (WasmEdge's socket ABI) against native
 //!   peers, and their denials.
 //! - `wasix`: WASIX socket guests built from crates.io's `wasix` crate (tests/programs/wasix).
+//! - `p2`: WASI preview 2 components (Rust std built for wasm32-wasip2, tests/programs/p2):
+//!   TCP and UDP against native peers, name resolution, the policy's denials (the same trace
+//!   lines as a preview 1 module's), --timeout, args, env, exit status and --dir.
 //! - `util`: building guests and running the CLI with a time limit.
 //!
 //! `every_program_has_a_test` fails when a file in tests/programs is not used by any test.
@@ -31,6 +35,7 @@ mod faults;
 mod guest;
 mod hostile;
 mod p1;
+mod p2;
 mod soak;
 mod sock;
 mod threads;
@@ -55,7 +60,9 @@ fn stems(dir: &Path, ext: &str) -> Vec<String> {
 }
 
 /// wasmtime's rule: a program without a test is a mistake. A test uses a program through
-/// `c("NAME")`, `rust("NAME")`, `wat("NAME")`, `both("NAME")` (C and Rust) or `rust_in("PROJECT", "NAME")` in a test module.
+/// `c("NAME")`, `rust("NAME")`, `wat("NAME")`, `both("NAME")` (C and Rust),
+/// `rust_in("PROJECT", "NAME")` or, for the preview 2 project tests/programs/p2, `rust_p2("NAME")`
+/// in a test module.
 #[test]
 fn every_program_has_a_test() {
     let here = util::repo_root().join("tests/all");
@@ -84,16 +91,24 @@ fn every_program_has_a_test() {
             }
         }
     }
-    // Cargo projects of their own (tests/programs/PROJECT/Cargo.toml), used through rust_in.
+    // Cargo projects of their own (tests/programs/PROJECT/Cargo.toml), used through rust_in,
+    // except the preview 2 project, built for wasm32-wasip2 through rust_p2.
     for entry in std::fs::read_dir(&programs).expect("list tests/programs") {
         let project = entry.expect("directory entry").path();
         let project_name = project.file_name().expect("a name").to_string_lossy().into_owned();
         if project_name == "rust" || !project.join("Cargo.toml").is_file() {
             continue;
         }
-        for name in stems(&project.join("src/bin"), "rs") {
-            if !sources.contains(&format!("rust_in(\"{project_name}\", \"{name}\")")) {
-                untested.push(format!("tests/programs/{project_name}/src/bin/{name}.rs (use rust_in)"));
+        let names = stems(&project.join("src/bin"), "rs");
+        assert!(!names.is_empty(), "no programs found in tests/programs/{project_name}/src/bin");
+        for name in names {
+            let (used, helper) = if project_name == "p2" {
+                (format!("rust_p2(\"{name}\")"), "rust_p2")
+            } else {
+                (format!("rust_in(\"{project_name}\", \"{name}\")"), "rust_in")
+            };
+            if !sources.contains(&used) {
+                untested.push(format!("tests/programs/{project_name}/src/bin/{name}.rs (use {helper})"));
             }
         }
     }

@@ -29,6 +29,9 @@ pub enum Lang {
     /// Rust from the cargo project tests/programs/PROJECT (built for wasm32-wasip1), for guests
     /// with dependencies of their own (other runtimes' socket crates).
     RustIn(&'static str),
+    /// Rust from the cargo project tests/programs/p2, built for wasm32-wasip2: rustc links
+    /// each program into a component (WASI preview 2).
+    RustP2,
     Wat,
 }
 
@@ -60,6 +63,12 @@ pub fn rust_in(project: &'static str, name: &'static str) -> Guest {
     Guest { lang: Lang::RustIn(project), name }
 }
 
+/// The Rust program tests/programs/p2/src/bin/NAME.rs, from that cargo project (std only,
+/// outside the wasock workspace), built for wasm32-wasip2: a component, not a core module.
+pub fn rust_p2(name: &'static str) -> Guest {
+    Guest { lang: Lang::RustP2, name }
+}
+
 /// The WAT fixture tests/programs/wat/NAME.wat (the CLI reads .wat files itself).
 pub fn wat(name: &'static str) -> Guest {
     Guest { lang: Lang::Wat, name }
@@ -77,6 +86,7 @@ impl fmt::Display for Guest {
             Lang::Rust => "Rust",
             Lang::RustThreads => "Rust (wasi-threads)",
             Lang::RustIn(project) => return write!(f, "Rust guest {project}/{}", self.name),
+            Lang::RustP2 => "Rust (WASI preview 2 component)",
             Lang::Wat => "WAT",
         };
         write!(f, "{lang} guest {}", self.name)
@@ -90,7 +100,8 @@ impl Guest {
             Lang::C => build_c(self.name),
             Lang::Rust => build_rust(self.name, RustTarget::P1),
             Lang::RustThreads => build_rust(self.name, RustTarget::P1Threads),
-            Lang::RustIn(project) => build_rust_in(project, self.name),
+            Lang::RustIn(project) => build_rust_in(RustTarget::P1, project, self.name),
+            Lang::RustP2 => build_rust_in(RustTarget::P2, "p2", self.name),
             Lang::Wat => {
                 let path = programs_dir().join("wat").join(format!("{}.wat", self.name));
                 if path.is_file() { Ok(path) } else { Err(format!("{} does not exist", path.display())) }
@@ -253,6 +264,8 @@ fn link(target: &Path, at: &Path) -> Result<(), String> {
 enum RustTarget {
     P1,
     P1Threads,
+    /// WASI preview 2: the output is a component.
+    P2,
 }
 
 impl RustTarget {
@@ -260,6 +273,7 @@ impl RustTarget {
         match self {
             RustTarget::P1 => "wasm32-wasip1",
             RustTarget::P1Threads => "wasm32-wasip1-threads",
+            RustTarget::P2 => "wasm32-wasip2",
         }
     }
 
@@ -268,6 +282,7 @@ impl RustTarget {
         match self {
             RustTarget::P1 => "rust",
             RustTarget::P1Threads => "rust-threads",
+            RustTarget::P2 => "rust-p2",
         }
     }
 }
@@ -281,6 +296,7 @@ fn build_rust(name: &str, target: RustTarget) -> BuildResult {
     let built = match target {
         RustTarget::P1 => &BUILT,
         RustTarget::P1Threads => &BUILT_THREADS,
+        RustTarget::P2 => unreachable!("preview 2 guests are built by build_rust_in"),
     };
     let dir = built.get_or_init(|| cargo_build_rust(target)).clone()?;
     let path = dir.join(format!("{name}.wasm"));
@@ -291,18 +307,16 @@ fn build_rust(name: &str, target: RustTarget) -> BuildResult {
     }
 }
 
-/// Builds the cargo project tests/programs/PROJECT once per test run, and returns the path of
-/// NAME.wasm.
-fn build_rust_in(project: &'static str, name: &str) -> BuildResult {
+/// Builds the cargo project tests/programs/PROJECT for `target` once per test run, and returns
+/// the path of NAME.wasm.
+fn build_rust_in(target: RustTarget, project: &'static str, name: &str) -> BuildResult {
     static BUILDS: BuildSlots<&'static str> = OnceLock::new();
     let slot = {
         let mut builds = BUILDS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
         builds.entry(project).or_default().clone()
     };
     let dir = slot
-        .get_or_init(|| {
-            cargo_build(RustTarget::P1, project, &guests_dir().join(format!("project-{project}")))
-        })
+        .get_or_init(|| cargo_build(target, project, &guests_dir().join(format!("project-{project}"))))
         .clone()?;
     let path = dir.join(format!("{name}.wasm"));
     if path.is_file() {
