@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::io;
+use std::net::SocketAddr;
 use std::os::fd::AsFd;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -43,6 +44,34 @@ impl Ctx {
     /// Adds a descriptor at the lowest free fd.
     pub fn push(&self, d: Descriptor) -> Result<u32, Errno> {
         self.table().push(d)
+    }
+
+    /// The guest's arguments, argv[0] first.
+    pub fn args(&self) -> &[Vec<u8>] {
+        &self.args
+    }
+
+    /// The guest's environment, one `KEY=VALUE` each.
+    pub fn env(&self) -> &[Vec<u8>] {
+        &self.env
+    }
+
+    /// Whether the policy lets the guest bind `addr`. A denial is traced as `call`'s, in the
+    /// same words as for a module's sockets. For socket implementations outside this crate
+    /// (WASI preview 2 components), which must ask before the kernel acts.
+    pub fn allows_bind(&self, call: &str, addr: SocketAddr) -> bool {
+        crate::sock::check_bind(self, call, addr).is_ok()
+    }
+
+    /// Whether the policy lets the guest connect or send to `addr` (every address that
+    /// reaches, see [`crate::policy::reached_by_outgoing`]); traced as [`Ctx::allows_bind`].
+    pub fn allows_destination(&self, call: &str, addr: SocketAddr) -> bool {
+        crate::sock::check_destination(self, call, addr).is_ok()
+    }
+
+    /// Whether `--allow-resolve` lets the guest resolve `name`; traced as [`Ctx::allows_bind`].
+    pub fn allows_resolve(&self, name: &str) -> bool {
+        crate::sock::check_resolve(self, name).is_ok()
     }
 
     /// Whether `--trace` is on.

@@ -228,6 +228,19 @@ impl FdTable {
         Ok(self.entries.insert(to, d))
     }
 
+    /// The most fds the table holds.
+    pub fn max(&self) -> u32 {
+        self.max
+    }
+
+    /// The preopened directories, lowest fd first: the guest's name for each and the directory.
+    pub fn preopens(&self) -> impl Iterator<Item = (&str, &cap_std::fs::Dir)> {
+        self.entries.values().filter_map(|d| match &d.kind {
+            Kind::Dir(Dir { dir, preopen: Some(name) }) => Some((name.as_str(), dir)),
+            _ => None,
+        })
+    }
+
     /// Whether the table holds its maximum: the next push is EMFILE.
     pub fn is_full(&self) -> bool {
         self.entries.len() >= self.max as usize

@@ -1,4 +1,5 @@
 // Runs a WASI program with wasock from Rust:   embed app.wasm [ARGS...]
+// (a preview 1 module or a preview 2 component: load_file tells which).
 //
 // The program gets its arguments, GREETING=hello, the current directory as /data, the
 // network 127.0.0.1 (connect, bind, send) and the name `localhost` to resolve.
@@ -14,7 +15,7 @@ fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
         return Ok(ExitCode::from(2));
     };
     let runtime = Runtime::new(&RuntimeConfig::default())?;
-    let module = runtime.load_file(Path::new(path))?;
+    let program = runtime.load_file(Path::new(path))?;
 
     let mut cx = CtxBuilder::new();
     for arg in &args {
@@ -23,7 +24,8 @@ fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
     cx.env("GREETING", "hello").preopen_dir(".", "/data")?;
     cx.addr_pool("127.0.0.1/32")?.allow_resolve("localhost")?;
 
-    // The guest's exit status (proc_exit, or 0 when main returns). A trap is an Err.
-    let status = runtime.run(&module, cx.build()?)?;
+    // The guest's exit status (proc_exit or wasi:cli/exit, or 0 when main returns). A trap
+    // is an Err.
+    let status = runtime.run(&program, cx.build()?)?;
     Ok(ExitCode::from(status as u8))
 }

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use flags::{LowArgs, Mode};
-use wasock::{CtxBuilder, Detected, Error, Runtime, RuntimeConfig};
+use wasock::{CtxBuilder, Detected, Error, Module, Runtime, RuntimeConfig};
 
 // The exit status rule (iwasm's) is stated in `flags::EXIT_STATUS_HELP`.
 
@@ -36,7 +36,7 @@ fn main() -> ExitCode {
         }
         Mode::Version => {
             println!(
-                "wasock {} (WASI preview 1 with the WAMR, WasmEdge and WASIX socket ABIs, on wasmtime 48.0.8)",
+                "wasock {} (WASI preview 1 with the WAMR, WasmEdge and WASIX socket ABIs, and WASI preview 2 components, on wasmtime 48.0.8)",
                 env!("CARGO_PKG_VERSION")
             );
             ExitCode::SUCCESS
@@ -119,19 +119,11 @@ fn try_run(low: &LowArgs, module: &OsString, args: &[OsString]) -> Result<i32, F
         max_table_elements: low.max_table_elements.unwrap_or(wasock::DEFAULT_MAX_TABLE_ELEMENTS),
     };
     let runtime = Runtime::new(&config).map_err(|e| cannot_start(e.to_string()))?;
-    let module = runtime.load_file(Path::new(module)).map_err(|e| cannot_start(e.to_string()))?;
+    let program = runtime.load_file(Path::new(module)).map_err(|e| cannot_start(e.to_string()))?;
     if low.trace {
-        match runtime.socket_abi(&module) {
-            Ok(Detected { abi, because: Some(import) }) => {
-                eprintln!("wasock: socket ABI: {abi} (the module imports {import})")
-            }
-            Ok(Detected { abi, because: None }) => {
-                eprintln!("wasock: socket ABI: {abi} (no socket extension imported)")
-            }
-            Err(mixed) => eprintln!("wasock: {mixed}"),
-        }
-        for u in runtime.unlinked_imports(&module) {
-            eprintln!("wasock: import {} is not linked ({}); {}", u.name, u.reason, u.outcome);
+        match program.module() {
+            Some(module) => trace_module(&runtime, module),
+            None => eprintln!("wasock: a component: WASI preview 2, wasi:sockets included"),
         }
     }
     let cx = cx.build().map_err(|e| cannot_start(format!("cannot set up the guest: {e}")))?;
@@ -139,10 +131,10 @@ fn try_run(low: &LowArgs, module: &OsString, args: &[OsString]) -> Result<i32, F
         eprintln!("wasock: warning: {warning}");
     }
     let outcome = match &low.function {
-        None => runtime.run(&module, cx),
+        None => runtime.run(&program, cx),
         Some(name) => {
             let texts: Vec<String> = args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
-            runtime.call(&module, cx, name, &texts).map(|results| {
+            runtime.call(&program, cx, name, &texts).map(|results| {
                 let shown: Vec<String> = results.iter().map(wasock::format_val).collect();
                 println!("{}", shown.join(","));
                 0
@@ -153,4 +145,20 @@ fn try_run(low: &LowArgs, module: &OsString, args: &[OsString]) -> Result<i32, F
         Error::Load { .. } | Error::Instantiate(_) => cannot_start(e.to_string()),
         Error::Trap(_) | Error::Timeout(_) | Error::BadArguments(_) => Failure(EXIT_FAILURE, e.to_string()),
     })
+}
+
+/// `--trace`: the module's socket ABI and why, and the imports wasock does not provide.
+fn trace_module(runtime: &Runtime, module: &Module) {
+    match runtime.socket_abi(module) {
+        Ok(Detected { abi, because: Some(import) }) => {
+            eprintln!("wasock: socket ABI: {abi} (the module imports {import})")
+        }
+        Ok(Detected { abi, because: None }) => {
+            eprintln!("wasock: socket ABI: {abi} (no socket extension imported)")
+        }
+        Err(mixed) => eprintln!("wasock: {mixed}"),
+    }
+    for u in runtime.unlinked_imports(module) {
+        eprintln!("wasock: import {} is not linked ({}); {}", u.name, u.reason, u.outcome);
+    }
 }

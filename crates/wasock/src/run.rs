@@ -6,11 +6,13 @@ use std::sync::mpsc;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use wasmtime::component::Component;
 use wasmtime::{Config, Engine, ExternType, Linker, Module, Store, Val, ValType};
 use wasock_core::socket_abi::{self, Detected, ImportSig, MixedAbis, SocketAbi};
 use wasock_core::{Ctx, Exit, Trap, escape};
 
 use crate::bind::{self, GuestMemoryHandle, Host, Unlinked, stop_error};
+use crate::component::{self, ComponentHost};
 use crate::limits::{Budget, DEFAULT_MAX_TABLE_ELEMENTS, Limiter};
 use crate::{pthread, threads};
 
@@ -97,13 +99,36 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// A configured engine and the host functions of every socket ABI. Reusable: load and run
-/// any number of modules with it.
+/// A configured engine and the host functions of every socket ABI and of WASI preview 2.
+/// Reusable: load and run any number of programs with it.
 pub struct Runtime {
     engine: Engine,
     /// One linker per socket ABI, made when a module of that ABI first runs.
     linkers: [OnceLock<Result<Linker<Host>, String>>; 4],
+    /// The linker of components, made when the first one runs.
+    component_linker: OnceLock<Result<wasmtime::component::Linker<ComponentHost>, String>>,
     config: RuntimeConfig,
+}
+
+/// A compiled program: a core module (WASI preview 1 and a socket ABI) or a component
+/// (WASI preview 2, `wasi:sockets` included). [`Runtime::load_file`] tells them apart by
+/// the binary's header.
+#[derive(Clone)]
+pub enum Program {
+    /// A core WebAssembly module.
+    Module(Module),
+    /// A component of the component model.
+    Component(Component),
+}
+
+impl Program {
+    /// The core module, if this is one.
+    pub fn module(&self) -> Option<&Module> {
+        match self {
+            Program::Module(m) => Some(m),
+            Program::Component(_) => None,
+        }
+    }
 }
 
 /// How a run ended normally.
@@ -136,7 +161,12 @@ impl Runtime {
             wt.cache(Some(cache));
         }
         let engine = Engine::new(&wt).map_err(|e| Error::Instantiate(format!("{e:#}")))?;
-        Ok(Runtime { engine, linkers: Default::default(), config: config.clone() })
+        Ok(Runtime {
+            engine,
+            linkers: Default::default(),
+            component_linker: OnceLock::new(),
+            config: config.clone(),
+        })
     }
 
     /// The socket ABI `module` was built for, chosen by its imports (see
@@ -160,8 +190,8 @@ impl Runtime {
         made.clone().map_err(Error::Instantiate)
     }
 
-    /// Compiles a `.wasm` (or `.wat`) file.
-    pub fn load_file(&self, path: &Path) -> Result<Module, Error> {
+    /// Compiles a `.wasm` (or `.wat`) file: a core module or a component.
+    pub fn load_file(&self, path: &Path) -> Result<Program, Error> {
         let load_err = |reason: String| Error::Load { path: path.to_path_buf(), reason };
         let bytes = std::fs::read(path).map_err(|e| load_err(e.to_string()))?;
         let looks_like_wat = bytes.iter().take_while(|b| b.is_ascii_whitespace()).count() < bytes.len()
@@ -178,11 +208,15 @@ impl Runtime {
                 wat::parse_bytes(&bytes).map_err(|e| load_err(format!("{e:#}")))?.into_owned(),
             )
         };
+        if wasmparser::Parser::is_component(&binary) {
+            let component = Component::new(&self.engine, &binary).map_err(|e| load_err(format!("{e:#}")))?;
+            return Ok(Program::Component(component));
+        }
         // A threaded module may need rewriting to run one instance per thread (prepare.rs).
         let prepared = crate::prepare::prepare(&binary).map_err(load_err)?;
         let module = Module::new(&self.engine, &prepared).map_err(|e| load_err(format!("{e:#}")))?;
         self.socket_abi(&module).map_err(|mixed| load_err(mixed.to_string()))?;
-        Ok(module)
+        Ok(Program::Module(module))
     }
 
     /// The function imports of `module` that wasock does not provide (they trap if called).
@@ -205,18 +239,43 @@ impl Runtime {
         bind::stub_unlinked(&mut linker, &mut store, module).unwrap_or_default()
     }
 
-    /// Runs a command module's `_start` (calling `_initialize` first for a reactor) and
-    /// returns its exit status: 0 when `_start` returns, else the `proc_exit` code.
-    pub fn run(&self, module: &Module, cx: Ctx) -> Result<i32, Error> {
+    /// Runs a program and returns its exit status. A command module's `_start` (after
+    /// `_initialize` for a reactor): 0 when it returns, else the `proc_exit` code. A
+    /// component's `wasi:cli/run`: 0 when it returns ok, 1 when err, else the
+    /// `exit-with-code` code. A component's stdio is always the host's (see SECURITY.md).
+    pub fn run(&self, program: &Program, cx: Ctx) -> Result<i32, Error> {
+        let module = match program {
+            Program::Module(module) => module,
+            Program::Component(component) => {
+                let linker = self
+                    .component_linker
+                    .get_or_init(|| component::linker(&self.engine).map_err(|e| format!("{e:#}")));
+                let linker = linker.clone().map_err(Error::Instantiate)?;
+                let cx = Arc::new(cx);
+                let watchdog =
+                    self.config.timeout.map(|t| Watchdog::start(self.engine.clone(), cx.clone(), t));
+                let result =
+                    component::run(&self.engine, &linker, component, cx, &self.budget(), self.config.timeout);
+                return match watchdog.is_some_and(Watchdog::stop) {
+                    true => Err(Error::Timeout(self.config.timeout.unwrap_or_default())),
+                    false => result,
+                };
+            }
+        };
         match self.execute(module, cx, None)? {
             Ended::Exit(code) => Ok(code),
             Ended::Results(_) => Ok(0),
         }
     }
 
-    /// Calls the export `name` with arguments parsed from text by its parameter types, as
-    /// iwasm's `-f` does, and returns its results.
-    pub fn call(&self, module: &Module, cx: Ctx, name: &str, args: &[String]) -> Result<Vec<Val>, Error> {
+    /// Calls the export `name` of a module with arguments parsed from text by its parameter
+    /// types, as iwasm's `-f` does, and returns its results. Components have no such calls.
+    pub fn call(&self, program: &Program, cx: Ctx, name: &str, args: &[String]) -> Result<Vec<Val>, Error> {
+        let Program::Module(module) = program else {
+            return Err(Error::BadArguments(format!(
+                "-f {name}: a component is run through wasi:cli/run; -f calls functions of core modules only"
+            )));
+        };
         match self.execute(module, cx, Some((name, args)))? {
             Ended::Results(r) => Ok(r),
             Ended::Exit(code) => Err(Error::Trap(format!("the function exited with status {code}"))),
@@ -583,7 +642,7 @@ mod tests {
             let mut runtime = Runtime::new(&config).expect("runtime");
             let module = after_a_slow_host_call(&mut runtime, then);
             let cx = wasock_core::CtxBuilder::new().build().expect("ctx");
-            match runtime.run(&module, cx) {
+            match runtime.run(&Program::Module(module), cx) {
                 Err(Error::Timeout(t)) => assert_eq!(t, Duration::from_millis(50)),
                 other => panic!("{then:?}: expected the timeout, got {other:?}"),
             }
@@ -592,6 +651,6 @@ mod tests {
         let mut runtime = Runtime::new(&RuntimeConfig::default()).expect("runtime");
         let module = after_a_slow_host_call(&mut runtime, "(call $exit (i32.const 0))");
         let cx = wasock_core::CtxBuilder::new().build().expect("ctx");
-        assert_eq!(runtime.run(&module, cx).expect("run"), 0);
+        assert_eq!(runtime.run(&Program::Module(module), cx).expect("run"), 0);
     }
 }

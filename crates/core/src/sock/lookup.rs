@@ -45,13 +45,7 @@ pub(crate) fn lookup(
         return Err(Errno::Inval.into());
     }
     let host = std::str::from_utf8(host).map_err(|_| Errno::Inval)?;
-    if !cx.policy.allow_resolve.allows(host) {
-        if cx.tracing() {
-            let shown = escape::guest_text(host);
-            cx.trace(format_args!("denied: resolving \"{shown}\" (allow it with --allow-resolve={shown})"));
-        }
-        return Err(Errno::Acces.into());
-    }
+    check_resolve(cx, host)?;
     let host = policy::lookup_name(host).ok_or(Errno::Inval)?;
     let host = CString::new(host).map_err(|_| Errno::Inval)?;
     let service = match service {
@@ -61,6 +55,18 @@ pub(crate) fn lookup(
         }
     };
     resolve_interruptibly(cx, host, service, hints, max)
+}
+
+/// EACCES, and a trace line naming the flag, unless `--allow-resolve` allows `host`.
+pub(crate) fn check_resolve(cx: &Ctx, host: &str) -> Result<(), Errno> {
+    if cx.policy.allow_resolve.allows(host) {
+        return Ok(());
+    }
+    if cx.tracing() {
+        let shown = escape::guest_text(host);
+        cx.trace(format_args!("denied: resolving \"{shown}\" (allow it with --allow-resolve={shown})"));
+    }
+    Err(Errno::Acces)
 }
 
 /// getaddrinfo on a worker thread, waited for through the instance's interrupt: a lookup

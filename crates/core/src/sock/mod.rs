@@ -16,7 +16,7 @@ mod lookup;
 
 pub(crate) use conn::{accept, bind, connect, listen, local_addr, open, peer_addr, shutdown};
 pub(crate) use io::{RecvOpts, count, receive, send, send_to, send_to_peer};
-pub(crate) use lookup::{LookupHints, MAX_NAME_LEN, lookup};
+pub(crate) use lookup::{LookupHints, MAX_NAME_LEN, check_resolve, lookup};
 
 use std::net::SocketAddr;
 

@@ -28,7 +28,8 @@ pub fn kind(e: &io::Error) -> String {
     format!("{:?}", e.kind())
 }
 
-/// Prints `STEP_error=KIND`, `STEP_os_error=N` and `STEP_message=...`, then exits 3.
+/// Prints `STEP_error=KIND`, `STEP_os_error=N` and `STEP_message=...`, then exits 3 (which
+/// wasi:cli/exit@0.2.0 carries only as an error: the run's status is 1).
 pub fn fail(step: &str, e: io::Error) -> ! {
     report(step, &e);
     std::process::exit(3)

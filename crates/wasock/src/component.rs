@@ -1,0 +1,280 @@
+//! WASI preview 2 components: wasmtime-wasi's own implementation of every interface, under
+//! wasock's policy. `--addr-pool` judges each socket address through wasmtime-wasi's
+//! `socket_addr_check`; `--allow-resolve` judges each name in our `resolve-addresses`, which
+//! shadows wasmtime-wasi's (it only knows on and off) and then resolves as it does. Denials
+//! are traced by the core in the words a module's denial gets.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use wasmtime::component::{Component, HasData, Linker, Resource, ResourceTable};
+use wasmtime::{Engine, Store};
+use wasmtime_wasi::p2::SocketError;
+use wasmtime_wasi::p2::bindings::Command;
+use wasmtime_wasi::p2::bindings::sockets::ip_name_lookup::{self, HostResolveAddressStream};
+use wasmtime_wasi::p2::bindings::sockets::network::{self, ErrorCode, IpAddress, Network};
+use wasmtime_wasi::p2::{DynPollable, bindings::sockets::ip_name_lookup::ResolveAddressStream};
+use wasmtime_wasi::sockets::{SocketAddrUse, WasiSocketsCtxView, WasiSocketsView};
+use wasmtime_wasi::{FsPerms, I32Exit, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasock_core::Ctx;
+
+use crate::bind::stop_error;
+use crate::limits::{Budget, Limiter};
+use crate::run::Error;
+
+/// wasmtime-wasi keeps every resource of a component (sockets, streams, pollables, files)
+/// in one table; a socket takes about four entries (itself, its streams, a pollable), so
+/// the table holds this many per fd `--max-fds` allows. Past it wasmtime-wasi traps.
+const RESOURCES_PER_FD: usize = 4;
+
+/// The store data of a component instance.
+pub(crate) struct ComponentHost {
+    cx: Arc<Ctx>,
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limits: Limiter,
+}
+
+impl WasiView for ComponentHost {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+/// The linker every component gets: all of wasmtime-wasi's preview 2, with name lookup
+/// replaced by ours.
+pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<ComponentHost>> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    linker.allow_shadowing(true);
+    ip_name_lookup::add_to_linker::<ComponentHost, PolicedLookup>(&mut linker, |host| {
+        PolicedLookup::view(host)
+    })?;
+    linker.allow_shadowing(false);
+    Ok(linker)
+}
+
+/// Runs a command component's `wasi:cli/run` and returns its exit status: 0 when `run`
+/// returns ok, 1 when it returns err, the code of `exit-with-code`.
+pub(crate) fn run(
+    engine: &Engine,
+    linker: &Linker<ComponentHost>,
+    component: &Component,
+    cx: Arc<Ctx>,
+    budget: &Arc<Budget>,
+    timeout: Option<Duration>,
+) -> Result<i32, Error> {
+    let wasi = wasi_ctx(&cx).map_err(|e| Error::Instantiate(format!("{e:#}")))?;
+    let mut table = ResourceTable::new();
+    table.set_max_capacity(cx.table().max() as usize * RESOURCES_PER_FD);
+    let host = ComponentHost { cx: cx.clone(), wasi, table, limits: Limiter::new(budget.clone()) };
+    let mut store = Store::new(engine, host);
+    store.limiter(|host| &mut host.limits);
+    // wasm code that never calls the host stops at the next epoch tick after --timeout.
+    store.set_epoch_deadline(1);
+    let watched = cx.clone();
+    store.epoch_deadline_callback(move |_| match watched.interrupt.check() {
+        Ok(()) => Ok(wasmtime::UpdateDeadline::Continue(1)),
+        Err(reason) => Err(stop_error(reason)),
+    });
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Instantiate(format!("cannot start the async runtime for a component: {e}")))?;
+    let outcome = runtime.block_on(async {
+        let command = Command::instantiate_async(&mut store, component, linker)
+            .await
+            .map_err(|e| Error::Instantiate(format!("{e:#}")))?;
+        let run = command.wasi_cli_run().call_run(&mut store);
+        // A guest awaiting the host (an accept, a read) is stopped by dropping the call.
+        match timeout {
+            Some(limit) => tokio::time::timeout(limit, run).await.map_err(|_| Error::Timeout(limit)),
+            None => Ok(run.await),
+        }
+    });
+    // A lookup still running on a blocking thread must not hold the run open.
+    runtime.shutdown_background();
+    match outcome? {
+        Ok(Ok(())) => Ok(0),
+        Ok(Err(())) => Ok(1),
+        Err(e) => match e.downcast_ref::<I32Exit>() {
+            Some(exit) => Ok(exit.0),
+            None => Err(Error::Trap(crate::run::describe_trap(&e))),
+        },
+    }
+}
+
+/// The guest's WASI context: its arguments, environment and directories from `cx`, the
+/// host's stdio, sockets judged by the policy.
+fn wasi_ctx(cx: &Arc<Ctx>) -> wasmtime::Result<WasiCtx> {
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    let mut wasi = WasiCtxBuilder::new();
+    wasi.inherit_stdio();
+    for arg in cx.args() {
+        wasi.arg(text(arg));
+    }
+    for var in cx.env() {
+        let var = text(var);
+        let (key, value) = var.split_once('=').unwrap_or((&var, ""));
+        wasi.env(key, value);
+    }
+    {
+        let table = cx.table();
+        for (guest, dir) in table.preopens() {
+            // The directory the core opened, reopened by its fd: the same directory even if
+            // its path was renamed since.
+            let path = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(dir));
+            wasi.preopened_dir(&path, guest, FsPerms::ReadWrite)?;
+        }
+    }
+    // Sockets may always be created (as in a module); what they may bind, connect and send
+    // to is judged per address, so that a denial names the address and the flag to allow it.
+    wasi.allow_tcp(true).allow_udp(true).allow_ip_name_lookup(true);
+    let judged = cx.clone();
+    wasi.socket_addr_check(move |addr, used| {
+        let allowed = allows(&judged, addr, used);
+        Box::pin(async move { allowed })
+    });
+    Ok(wasi.build())
+}
+
+/// Whether the policy lets a component use `addr` as `used` says. A denial is traced under
+/// the name of the preview 1 call that does the same, so both give one line.
+fn allows(cx: &Ctx, addr: SocketAddr, used: SocketAddrUse) -> bool {
+    match used {
+        // wasmtime-wasi asks this before a connect or listen on an unbound TCP socket (the
+        // kernel's implicit bind), and for an explicit bind of the same: an ephemeral port on
+        // the wildcard address reaches nothing by itself, and a listen on it is judged next.
+        SocketAddrUse::TcpBind if addr.ip().is_unspecified() && addr.port() == 0 => true,
+        SocketAddrUse::TcpBind | SocketAddrUse::UdpBind => cx.allows_bind("sock_bind", addr),
+        SocketAddrUse::TcpListen => cx.allows_bind("sock_listen", addr),
+        SocketAddrUse::TcpConnect => cx.allows_destination("sock_connect", addr),
+        SocketAddrUse::UdpSend => cx.allows_destination("sock_send_to", addr),
+        // Inbound traffic on a socket the policy let the guest bind or connect.
+        SocketAddrUse::TcpAccept | SocketAddrUse::UdpReceive => true,
+    }
+}
+
+/// `wasi:sockets/ip-name-lookup` with `--allow-resolve`.
+struct PolicedLookup;
+
+impl HasData for PolicedLookup {
+    type Data<'a> = Policed<'a>;
+}
+
+/// wasmtime-wasi's sockets of one instance, with the instance's policy.
+struct Policed<'a> {
+    cx: Arc<Ctx>,
+    sockets: WasiSocketsCtxView<'a>,
+}
+
+impl PolicedLookup {
+    fn view(host: &mut ComponentHost) -> Policed<'_> {
+        Policed { cx: host.cx.clone(), sockets: host.sockets() }
+    }
+}
+
+// Name lookup's errors are network's: wasmtime-wasi's conversions, unchanged.
+impl network::Host for Policed<'_> {
+    fn convert_error_code(&mut self, error: SocketError) -> wasmtime::Result<ErrorCode> {
+        network::Host::convert_error_code(&mut self.sockets, error)
+    }
+
+    fn network_error_code(
+        &mut self,
+        err: Resource<wasmtime_wasi::p2::bindings::io::error::Error>,
+    ) -> wasmtime::Result<Option<ErrorCode>> {
+        network::Host::network_error_code(&mut self.sockets, err)
+    }
+}
+
+impl network::HostNetwork for Policed<'_> {
+    fn drop(&mut self, network: Resource<Network>) -> wasmtime::Result<()> {
+        network::HostNetwork::drop(&mut self.sockets, network)
+    }
+}
+
+impl ip_name_lookup::Host for Policed<'_> {
+    fn resolve_addresses(
+        &mut self,
+        network: Resource<Network>,
+        name: String,
+    ) -> Result<Resource<ResolveAddressStream>, SocketError> {
+        // wasmtime-wasi maps Unicode names to punycode (and full-width dots to dots) after
+        // this check; judging only ASCII names keeps the name judged the name resolved.
+        if !name.is_ascii() {
+            return Err(ErrorCode::InvalidArgument.into());
+        }
+        if !self.cx.allows_resolve(&name) {
+            return Err(ErrorCode::AccessDenied.into());
+        }
+        let name = wasock_core::policy::lookup_name(&name).ok_or(ErrorCode::InvalidArgument)?;
+        ip_name_lookup::Host::resolve_addresses(&mut self.sockets, network, name)
+    }
+}
+
+impl HostResolveAddressStream for Policed<'_> {
+    fn resolve_next_address(
+        &mut self,
+        stream: Resource<ResolveAddressStream>,
+    ) -> Result<Option<IpAddress>, SocketError> {
+        self.sockets.resolve_next_address(stream)
+    }
+
+    fn subscribe(
+        &mut self,
+        stream: Resource<ResolveAddressStream>,
+    ) -> wasmtime::Result<Resource<DynPollable>> {
+        HostResolveAddressStream::subscribe(&mut self.sockets, stream)
+    }
+
+    fn drop(&mut self, stream: Resource<ResolveAddressStream>) -> wasmtime::Result<()> {
+        HostResolveAddressStream::drop(&mut self.sockets, stream)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cx(pool: &str) -> Ctx {
+        let mut b = wasock_core::CtxBuilder::new();
+        b.addr_pool(pool).expect("pool");
+        b.build().expect("ctx")
+    }
+
+    #[test]
+    fn every_use_of_an_address_is_judged_by_the_pool() {
+        let cx = cx("127.0.0.1/32");
+        let inside: SocketAddr = "127.0.0.1:80".parse().unwrap();
+        let outside: SocketAddr = "127.0.0.2:80".parse().unwrap();
+        for used in [
+            SocketAddrUse::TcpBind,
+            SocketAddrUse::UdpBind,
+            SocketAddrUse::TcpListen,
+            SocketAddrUse::TcpConnect,
+            SocketAddrUse::UdpSend,
+        ] {
+            assert!(allows(&cx, inside, used), "{used:?} {inside}");
+            assert!(!allows(&cx, outside, used), "{used:?} {outside}");
+        }
+        // Connecting or sending to the wildcard address reaches loopback: judged as such.
+        let wildcard: SocketAddr = "0.0.0.0:80".parse().unwrap();
+        assert!(allows(&cx, wildcard, SocketAddrUse::TcpConnect));
+        assert!(!allows(&self::cx("10.0.0.0/8"), wildcard, SocketAddrUse::UdpSend));
+    }
+
+    #[test]
+    fn only_the_implicit_tcp_bind_of_the_wildcard_is_free() {
+        let cx = cx("127.0.0.1/32");
+        let implicit: SocketAddr = "0.0.0.0:0".parse().unwrap();
+        assert!(allows(&cx, implicit, SocketAddrUse::TcpBind));
+        assert!(allows(&cx, "[::]:0".parse().unwrap(), SocketAddrUse::TcpBind));
+        // A fixed port on the wildcard, a UDP bind (which receives from anyone), or a
+        // listen on the wildcard is a real bind.
+        assert!(!allows(&cx, "0.0.0.0:8080".parse().unwrap(), SocketAddrUse::TcpBind));
+        assert!(!allows(&cx, implicit, SocketAddrUse::UdpBind));
+        assert!(!allows(&cx, implicit, SocketAddrUse::TcpListen));
+    }
+}
