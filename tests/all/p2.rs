@@ -14,8 +14,10 @@
 //!   send_to outside the pool are EACCES (PermissionDenied) for the component, reach nothing,
 //!   and `--trace` prints exactly the line a preview 1 module gets for the same denial.
 //! - `a_component_blocked_in_accept_...`: `--timeout` ends a blocked accept.
+//! - `a_component_spinning_...`: `--timeout` ends a loop in wasm that never calls the host.
 //! - `args_env_dir_...`, `return_map_dir_and_panic_...`: arguments, environment, `--dir`,
 //!   `--map-dir` and the exit status.
+//! - `max_memory_...`, `max_fds_...`: the instance's limits hold for a component.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
@@ -549,4 +551,48 @@ fn return_map_dir_and_panic_give_a_component_status_0_the_guest_name_and_status_
     assert_eq!(out.code(), Some(1), "a panicking component exits 1\n{out}");
     assert!(has_line(&out, "read=mapped"), "{out}");
     out.assert_stderr_contains("the guest panics on purpose");
+}
+
+#[test]
+fn a_component_spinning_in_wasm_is_stopped_by_timeout() {
+    let start = Instant::now();
+    let out = rust_p2("basics").cmd().opt("--timeout=1000").args(["/none", "spin"]).run();
+    let elapsed = start.elapsed();
+    out.assert_no_host_crash();
+    assert_eq!(out.code(), Some(1), "a run stopped by --timeout exits 1\n{out}");
+    assert!(has_line(&out, "spinning=1"), "the component never reached its loop\n{out}");
+    out.assert_stderr_contains("the guest was stopped after the --timeout of 1000 ms");
+    assert!(elapsed >= Duration::from_millis(900), "stopped after only {elapsed:?}\n{out}");
+    assert!(elapsed < Duration::from_secs(8), "took {elapsed:?}\n{out}");
+}
+
+#[test]
+fn max_memory_caps_what_a_component_may_allocate() {
+    let run = |max: &str| rust_p2("basics").cmd().opt(TIMEOUT).opt(max).args(["/none", "alloc:64"]).run();
+    let out = run("--max-memory=33554432");
+    out.assert_no_host_crash();
+    assert_eq!(out.code(), Some(1), "64 MiB does not fit in --max-memory of 32 MiB: the guest aborts\n{out}");
+    assert!(!out.stdout.contains("allocated="), "{out}");
+    // The control: the same allocation under a cap it fits.
+    let out = run("--max-memory=268435456");
+    out.assert_success();
+    assert_values(&out, &[("allocated", "64")]);
+}
+
+#[test]
+fn max_fds_bounds_the_sockets_a_component_may_hold_open() {
+    let run = |max: &str| {
+        rust_p2("basics").cmd().opt(TIMEOUT).opt(POOL_V4).opt(max).args(["/none", "sockets:100"]).run()
+    };
+    // wasmtime-wasi traps when the component's resource table is full (4 entries per fd).
+    let out = run("--max-fds=10");
+    out.assert_no_host_crash();
+    assert_eq!(out.code(), Some(1), "100 sockets do not fit in --max-fds=10\n{out}");
+    assert!(!out.stdout.contains("opened=100"), "{out}");
+    out.assert_stderr_contains(
+        "the guest trapped: the component holds more sockets, streams and files than --max-fds=10 allows",
+    );
+    let out = run("--max-fds=200");
+    out.assert_success();
+    assert_values(&out, &[("opened", "100")]);
 }

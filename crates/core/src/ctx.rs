@@ -139,7 +139,7 @@ impl CtxBuilder {
 
     /// Uses `file` as the guest's stdin (0), stdout (1) or stderr (2) instead of the host's.
     /// Like the host's, it is treated as shared with others: its flags are never changed (see
-    /// [`File::stdio`]).
+    /// [`File::stdio`]). For core modules only: a component's stdio is the host's.
     pub fn stdio(&mut self, fd: usize, file: std::fs::File) -> &mut Self {
         self.stdio[fd] = Some(file);
         self

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use wasmtime::component::{Component, HasData, Linker, Resource, ResourceTable};
+use wasmtime::component::{Component, HasData, Linker, Resource, ResourceTable, ResourceTableError};
 use wasmtime::{Engine, Store};
 use wasmtime_wasi::p2::SocketError;
 use wasmtime_wasi::p2::bindings::Command;
@@ -100,6 +100,14 @@ pub(crate) fn run(
         Ok(Err(())) => Ok(1),
         Err(e) => match e.downcast_ref::<I32Exit>() {
             Some(exit) => Ok(exit.0),
+            None if matches!(e.downcast_ref::<ResourceTableError>(), Some(ResourceTableError::Full)) => {
+                let max = cx.table().max();
+                Err(Error::Trap(format!(
+                    "the component holds more sockets, streams and files than --max-fds={max} allows \
+                     ({} resources); raise --max-fds",
+                    max as usize * RESOURCES_PER_FD
+                )))
+            }
             None => Err(Error::Trap(crate::run::describe_trap(&e))),
         },
     }

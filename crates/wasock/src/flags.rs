@@ -79,7 +79,7 @@ pub const FLAGS: &[FlagDef] = &[
         long: "max-fds",
         short: None,
         value: Some("N"),
-        help: "Open files and sockets the guest may hold at once, stdio included (default\n1024); opening more fails with EMFILE.",
+        help: "Open files and sockets the guest may hold at once, stdio included (default\n1024); opening more fails with EMFILE. A component may hold 4 x N resources\n(sockets, streams, files) and traps past them.",
     },
     FlagDef {
         long: "max-memory",
@@ -311,13 +311,14 @@ impl LowArgs {
 }
 
 /// iwasm's rule for the exit status, which wasock follows.
-pub const EXIT_STATUS_HELP: &str = "\nExit status: the guest's own (its proc_exit code, or 0 when _start returns);\n1 when the command line is wrong (an unknown option, a missing or malformed\nvalue, a malformed --addr-pool or --allow-resolve entry), when the guest traps,\nor when it runs past --timeout; 255 when the module cannot be loaded or started\n(unreadable or invalid module, a --dir that cannot be opened, a failed\ninstantiation).\n";
+pub const EXIT_STATUS_HELP: &str = "\nExit status: the guest's own (its proc_exit code, or 0 when _start returns; for\na component, 0 when wasi:cli/run returns ok, 1 for err, N for exit-with-code);\n1 when the command line is wrong (an unknown option, a missing or malformed\nvalue, a malformed --addr-pool or --allow-resolve entry), when the guest traps,\nor when it runs past --timeout; 255 when the module cannot be loaded or started\n(unreadable or invalid module, a --dir that cannot be opened, a failed\ninstantiation).\n";
 
 /// The text of `--help`, generated from [`FLAGS`].
 pub fn help() -> String {
     let mut out = String::from(
         "wasock: run WebAssembly programs with real sockets (WASI preview 1 with WAMR's, WasmEdge's\n\
-         or WASIX's socket ABI, whichever the module imports; --trace names it)\n\n\
+         or WASIX's socket ABI, whichever the module imports; --trace names it), and WASI\n\
+         preview 2 components with wasi:sockets, under the same options and policy\n\n\
          Usage: wasock [options] app.wasm [args...]\n\n\
          Options (before the module, as with iwasm):\n",
     );
