@@ -19,14 +19,16 @@
 //!   `--map-dir` and the exit status.
 //! - `max_memory_...`, `max_fds_...`: the instance's limits hold for a component.
 
-use std::io::{ErrorKind, Read, Write};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, UdpSocket};
 use std::os::unix::process::ExitStatusExt;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::sock::{accept_within, assert_nothing_arrived, assert_values, tcp_and_udp_on_one_port};
-use crate::util::{Guest, Output, Running, TestDir, Wasock, c, rust_p2};
+use crate::sock::{
+    accept_within, assert_nothing_arrived, assert_values, echo_client, finish, native_echo_server, pool,
+    retry, tcp_and_udp_on_one_port,
+};
+use crate::util::{Guest, Output, TestDir, Wasock, c, rust_p2};
 
 /// The limit on every native socket operation.
 const IO_LIMIT: Duration = Duration::from_secs(20);
@@ -41,14 +43,6 @@ const LOCALHOST_V6: IpAddr = IpAddr::V6(Ipv6Addr::LOCALHOST);
 /// A loopback address outside a pool of 127.0.0.1/32 (Linux answers on all of 127/8).
 const OTHER_V4: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
 const POOL_V4: &str = "--addr-pool=127.0.0.1/32";
-
-/// `--addr-pool` granting exactly `ip`.
-fn pool(ip: IpAddr) -> String {
-    match ip {
-        IpAddr::V4(_) => format!("--addr-pool={ip}/32"),
-        IpAddr::V6(_) => format!("--addr-pool={ip}/128"),
-    }
-}
 
 /// The CLI running `guest` with `--trace` and `--timeout`.
 fn traced(guest: Guest) -> Wasock {
@@ -69,27 +63,6 @@ fn pattern_bytes(start: u64, len: u64) -> Vec<u8> {
 #[track_caller]
 fn printed_addr(text: &str, what: &str) -> SocketAddr {
     text.parse().unwrap_or_else(|_| panic!("{what}={text} is not a socket address"))
-}
-
-/// Runs a socket call again when a signal interrupted it, at most 100 times.
-fn retry<T>(mut op: impl FnMut() -> std::io::Result<T>) -> std::io::Result<T> {
-    for _ in 0..100 {
-        match op() {
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            other => return other,
-        }
-    }
-    op()
-}
-
-/// Finishes a guest after its native peer ran: if the peer failed, kills the guest and
-/// panics with both stories.
-#[track_caller]
-fn finish<T>(guest: Running, native: Result<T, String>) -> (Output, T) {
-    match native {
-        Ok(value) => (guest.finish(), value),
-        Err(e) => panic!("native peer: {e}\n{}", guest.kill()),
-    }
 }
 
 /// The stderr line that starts with `[wasock] denied: {what}` (exactly one), whole.
@@ -119,36 +92,6 @@ fn pool_denial(call: &str, target: SocketAddr) -> String {
         "[wasock] denied: {call} {preposition} {target} is outside the address pool (allow it with --addr-pool={}/{width})",
         target.ip()
     )
-}
-
-/// A native client: connects to `addr`, sends `data` in 16 KiB pieces, reading each piece's
-/// echo before sending the next, half-closes, and waits for the guest's close. Returns its
-/// own address and what came back.
-fn echo_client(addr: SocketAddr, data: &[u8]) -> Result<(SocketAddr, Vec<u8>), String> {
-    let mut stream =
-        TcpStream::connect_timeout(&addr, IO_LIMIT).map_err(|e| format!("connect to {addr}: {e}"))?;
-    stream.set_read_timeout(Some(IO_LIMIT)).map_err(|e| e.to_string())?;
-    stream.set_write_timeout(Some(IO_LIMIT)).map_err(|e| e.to_string())?;
-    let local = stream.local_addr().map_err(|e| e.to_string())?;
-    let mut back = Vec::with_capacity(data.len());
-    let mut buf = vec![0u8; 1 << 16];
-    for piece in data.chunks(16 * 1024) {
-        retry(|| stream.write_all(piece)).map_err(|e| format!("{local}: write: {e}"))?;
-        let want = back.len() + piece.len();
-        while back.len() < want {
-            match retry(|| stream.read(&mut buf)) {
-                Ok(0) => return Err(format!("{local}: the guest closed after echoing {} bytes", back.len())),
-                Ok(n) => back.extend_from_slice(&buf[..n]),
-                Err(e) => return Err(format!("{local}: read after {} bytes: {e}", back.len())),
-            }
-        }
-    }
-    stream.shutdown(Shutdown::Write).map_err(|e| format!("{local}: shutdown: {e}"))?;
-    match retry(|| stream.read(&mut buf)) {
-        Ok(0) => Ok((local, back)),
-        Ok(n) => Err(format!("{local}: {n} bytes more than were sent")),
-        Err(e) => Err(format!("{local}: waiting for the guest's close: {e}")),
-    }
 }
 
 /// Whether this host has IPv6 loopback.
@@ -212,28 +155,6 @@ fn tcp_echo_server_component_over_ipv6_serves_several_native_clients_every_byte_
         return;
     }
     tcp_echo_server(LOCALHOST_V6);
-}
-
-/// A native echo server for one connection on `listener`: echoes until EOF, then closes.
-/// Returns the client's address and the byte count.
-fn native_echo_server(listener: TcpListener) -> thread::JoinHandle<Result<(SocketAddr, u64), String>> {
-    thread::spawn(move || {
-        let mut stream = accept_within(&listener, IO_LIMIT)?;
-        let peer = stream.peer_addr().map_err(|e| e.to_string())?;
-        let mut buf = vec![0u8; 1 << 16];
-        let mut total = 0u64;
-        // Bounded: every read returns data, EOF or an error (after IO_LIMIT at most).
-        loop {
-            match retry(|| stream.read(&mut buf)) {
-                Ok(0) => return Ok((peer, total)),
-                Ok(n) => {
-                    retry(|| stream.write_all(&buf[..n])).map_err(|e| format!("write: {e}"))?;
-                    total += n as u64;
-                }
-                Err(e) => return Err(format!("read after {total} bytes: {e}")),
-            }
-        }
-    })
 }
 
 #[test]

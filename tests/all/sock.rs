@@ -46,7 +46,7 @@ fn loopbacks() -> [IpAddr; 2] {
 }
 
 /// `--addr-pool` granting exactly `ip`.
-fn pool(ip: IpAddr) -> String {
+pub(crate) fn pool(ip: IpAddr) -> String {
     match ip {
         IpAddr::V4(_) => format!("--addr-pool={ip}/32"),
         IpAddr::V6(_) => format!("--addr-pool={ip}/128"),
@@ -154,7 +154,7 @@ fn wait_for_port(guest: &mut Running) -> u16 {
 /// Finishes a guest after its native peer ran: if the peer failed, kills the guest and
 /// panics with both stories.
 #[track_caller]
-fn finish<T>(guest: Running, native: Result<T, String>) -> (Output, T) {
+pub(crate) fn finish<T>(guest: Running, native: Result<T, String>) -> (Output, T) {
     match native {
         Ok(value) => (guest.finish(), value),
         Err(e) => panic!("native peer: {e}\n{}", guest.kill()),
@@ -173,7 +173,7 @@ fn join<T>(peer: thread::JoinHandle<Result<T, String>>, out: &Output) -> T {
 
 /// Runs a socket call again when a signal interrupted it (the harness's child processes
 /// end while we wait), at most 100 times.
-fn retry<T>(mut op: impl FnMut() -> std::io::Result<T>) -> std::io::Result<T> {
+pub(crate) fn retry<T>(mut op: impl FnMut() -> std::io::Result<T>) -> std::io::Result<T> {
     for _ in 0..100 {
         match op() {
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
@@ -210,6 +210,57 @@ pub(crate) fn accept_within(listener: &TcpListener, limit: Duration) -> Result<T
             Err(e) => return Err(format!("no connection accepted within {limit:?}: {e}")),
         }
     }
+}
+
+/// A native echo client: connects to `addr`, sends `data` 64 KiB at a time, reading each
+/// piece's echo before sending the next (so that neither side's buffers fill up),
+/// half-closes, and waits for the guest's close. Returns its own address and what came back.
+pub(crate) fn echo_client(addr: SocketAddr, data: &[u8]) -> Result<(SocketAddr, Vec<u8>), String> {
+    let mut stream = connect(addr)?;
+    let local = stream.local_addr().map_err(|e| e.to_string())?;
+    let mut back = Vec::with_capacity(data.len());
+    let mut buf = vec![0u8; 1 << 16];
+    for chunk in data.chunks(1 << 16) {
+        retry(|| stream.write_all(chunk)).map_err(|e| format!("{local}: write: {e}"))?;
+        let want = back.len() + chunk.len();
+        while back.len() < want {
+            match retry(|| stream.read(&mut buf)) {
+                Ok(0) => return Err(format!("{local}: the guest closed after echoing {} bytes", back.len())),
+                Ok(n) => back.extend_from_slice(&buf[..n]),
+                Err(e) => return Err(format!("{local}: read after {} bytes: {e}", back.len())),
+            }
+        }
+    }
+    stream.shutdown(Shutdown::Write).map_err(|e| format!("{local}: shutdown: {e}"))?;
+    match retry(|| stream.read(&mut buf)) {
+        Ok(0) => Ok((local, back)),
+        Ok(n) => Err(format!("{local}: {n} bytes more than were sent")),
+        Err(e) => Err(format!("{local}: waiting for the guest's close: {e}")),
+    }
+}
+
+/// A native echo server for one connection on `listener`: echoes until EOF, then closes.
+/// Returns the client's address and the byte count.
+pub(crate) fn native_echo_server(
+    listener: TcpListener,
+) -> thread::JoinHandle<Result<(SocketAddr, u64), String>> {
+    thread::spawn(move || {
+        let mut stream = accept_within(&listener, IO_LIMIT)?;
+        let peer = stream.peer_addr().map_err(|e| e.to_string())?;
+        let mut buf = vec![0u8; 1 << 16];
+        let mut total = 0u64;
+        // Bounded: every read returns data, EOF or an error (after IO_LIMIT at most).
+        loop {
+            match retry(|| stream.read(&mut buf)) {
+                Ok(0) => return Ok((peer, total)),
+                Ok(n) => {
+                    retry(|| stream.write_all(&buf[..n])).map_err(|e| format!("write: {e}"))?;
+                    total += n as u64;
+                }
+                Err(e) => return Err(format!("read after {total} bytes: {e}")),
+            }
+        }
+    })
 }
 
 fn connect(addr: SocketAddr) -> Result<TcpStream, String> {

@@ -19,12 +19,12 @@
 //! - `a_nonblocking_connect_...`: SOCK_NONBLOCK in sock_open's type, EINPROGRESS,
 //!   poll_oneoff, sock_status OPENED or FAILED.
 
-use std::io::{ErrorKind, Read, Write};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
-use std::thread;
+use std::io::ErrorKind;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, UdpSocket};
 use std::time::{Duration, Instant};
 
-use crate::util::{Guest, Output, Running, Wasock, rust_in};
+use crate::sock::{echo_client, finish, native_echo_server, pool, retry};
+use crate::util::{Guest, Output, Wasock, rust_in};
 
 /// WASI errno values (WASIX keeps WASI's numbering).
 const EACCES: &str = "2";
@@ -41,14 +41,6 @@ const LOCALHOST_V4: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 const LOCALHOST_V6: IpAddr = IpAddr::V6(Ipv6Addr::LOCALHOST);
 /// A loopback address outside a pool of 127.0.0.1/32 (Linux answers on all of 127/8).
 const OTHER_V4: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
-
-/// `--addr-pool` granting exactly `ip`.
-fn pool(ip: IpAddr) -> String {
-    match ip {
-        IpAddr::V4(_) => format!("--addr-pool={ip}/32"),
-        IpAddr::V6(_) => format!("--addr-pool={ip}/128"),
-    }
-}
 
 /// The CLI running `guest` with `--trace` and `--timeout`.
 fn traced(guest: Guest) -> Wasock {
@@ -70,7 +62,7 @@ fn printed_addr(text: &str, what: &str) -> SocketAddr {
     text.parse().unwrap_or_else(|_| panic!("{what}={text} is not a socket address"))
 }
 
-/// Checks `key=value` lines and reports every mismatch.
+/// Checks `key=value` lines (the first word of each value) and reports every mismatch.
 #[track_caller]
 fn assert_values(out: &Output, expected: &[(&str, &str)]) {
     let mut wrong = Vec::new();
@@ -85,57 +77,6 @@ fn assert_values(out: &Output, expected: &[(&str, &str)]) {
         }
     }
     assert!(wrong.is_empty(), "unexpected values:\n{}\n{out}", wrong.join("\n"));
-}
-
-/// Runs a socket call again when a signal interrupted it, at most 100 times.
-fn retry<T>(mut op: impl FnMut() -> std::io::Result<T>) -> std::io::Result<T> {
-    for _ in 0..100 {
-        match op() {
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            other => return other,
-        }
-    }
-    op()
-}
-
-/// Finishes a guest after its native peer ran: if the peer failed, kills the guest and
-/// panics with both stories.
-#[track_caller]
-fn finish<T>(guest: Running, native: Result<T, String>) -> (Output, T) {
-    match native {
-        Ok(value) => (guest.finish(), value),
-        Err(e) => panic!("native peer: {e}\n{}", guest.kill()),
-    }
-}
-
-/// A native client: connects to `addr`, sends `data` and reads the echo until the guest
-/// closes its side. Returns its own address and what came back.
-fn echo_client(addr: SocketAddr, data: &[u8]) -> Result<(SocketAddr, Vec<u8>), String> {
-    let mut stream =
-        TcpStream::connect_timeout(&addr, IO_LIMIT).map_err(|e| format!("connect to {addr}: {e}"))?;
-    stream.set_read_timeout(Some(IO_LIMIT)).map_err(|e| e.to_string())?;
-    stream.set_write_timeout(Some(IO_LIMIT)).map_err(|e| e.to_string())?;
-    let local = stream.local_addr().map_err(|e| e.to_string())?;
-    // Writes and reads in turns, so that neither side's buffers fill up.
-    let mut back = Vec::with_capacity(data.len());
-    let mut buf = vec![0u8; 1 << 16];
-    for chunk in data.chunks(1 << 16) {
-        retry(|| stream.write_all(chunk)).map_err(|e| format!("write: {e}"))?;
-        let want = back.len() + chunk.len();
-        while back.len() < want {
-            match retry(|| stream.read(&mut buf)) {
-                Ok(0) => return Err(format!("the guest closed after echoing {} bytes", back.len())),
-                Ok(n) => back.extend_from_slice(&buf[..n]),
-                Err(e) => return Err(format!("read after {} bytes: {e}", back.len())),
-            }
-        }
-    }
-    stream.shutdown(std::net::Shutdown::Write).map_err(|e| format!("shutdown: {e}"))?;
-    match retry(|| stream.read(&mut buf)) {
-        Ok(0) => Ok((local, back)),
-        Ok(n) => Err(format!("{n} bytes more than were sent")),
-        Err(e) => Err(format!("waiting for the guest's close: {e}")),
-    }
 }
 
 /// The guest echo server on `ip` against a native client sending 1 MiB: every byte comes
@@ -172,39 +113,6 @@ fn tcp_echo_server_over_ipv4_echoes_every_byte_and_reports_the_peer() {
 #[test]
 fn tcp_echo_server_over_ipv6_echoes_every_byte_and_reports_the_peer() {
     tcp_echo_server(LOCALHOST_V6);
-}
-
-/// A native echo server for one connection on `listener`: echoes until EOF, then closes.
-/// Returns the client's address and the byte count.
-fn native_echo_server(listener: TcpListener) -> thread::JoinHandle<Result<(SocketAddr, u64), String>> {
-    thread::spawn(move || {
-        listener.set_nonblocking(true).map_err(|e| e.to_string())?;
-        let deadline = Instant::now() + IO_LIMIT;
-        let (mut stream, peer) = loop {
-            match retry(|| listener.accept()) {
-                Ok(pair) => break pair,
-                Err(e) if e.kind() == ErrorKind::WouldBlock && Instant::now() < deadline => {
-                    thread::sleep(Duration::from_millis(5))
-                }
-                Err(e) => return Err(format!("no connection within {IO_LIMIT:?}: {e}")),
-            }
-        };
-        stream.set_nonblocking(false).map_err(|e| e.to_string())?;
-        stream.set_read_timeout(Some(IO_LIMIT)).map_err(|e| e.to_string())?;
-        stream.set_write_timeout(Some(IO_LIMIT)).map_err(|e| e.to_string())?;
-        let mut buf = vec![0u8; 1 << 16];
-        let mut total = 0u64;
-        loop {
-            match retry(|| stream.read(&mut buf)) {
-                Ok(0) => return Ok((peer, total)),
-                Ok(n) => {
-                    retry(|| stream.write_all(&buf[..n])).map_err(|e| format!("write: {e}"))?;
-                    total += n as u64;
-                }
-                Err(e) => return Err(format!("read after {total} bytes: {e}")),
-            }
-        }
-    })
 }
 
 #[test]
