@@ -1,10 +1,12 @@
 //! WASI preview 2 components: wasmtime-wasi's own implementation of every interface, under
 //! wasock's policy. `--addr-pool` judges each socket address through wasmtime-wasi's
 //! `socket_addr_check`; `--allow-resolve` judges each name in our `resolve-addresses`, which
-//! shadows wasmtime-wasi's (it only knows on and off) and then resolves as it does. Denials
-//! are traced by the core in the words a module's denial gets.
+//! shadows wasmtime-wasi's (it only knows on and off) and then resolves as it does. TCP and
+//! UDP are enabled only when the pool grants something. Denials are traced by the core in
+//! the words a module's denial gets.
 
 use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,14 +14,16 @@ use wasmtime::component::{Component, HasData, Linker, Resource, ResourceTable, R
 use wasmtime::{Engine, Store};
 use wasmtime_wasi::p2::SocketError;
 use wasmtime_wasi::p2::bindings::Command;
-use wasmtime_wasi::p2::bindings::sockets::ip_name_lookup::{self, HostResolveAddressStream};
-use wasmtime_wasi::p2::bindings::sockets::network::{self, ErrorCode, IpAddress, Network};
-use wasmtime_wasi::p2::{DynPollable, bindings::sockets::ip_name_lookup::ResolveAddressStream};
+use wasmtime_wasi::p2::bindings::sockets::ip_name_lookup::{
+    self, HostResolveAddressStream, ResolveAddressStream,
+};
+use wasmtime_wasi::p2::bindings::sockets::network::{self, ErrorCode, IpAddress, IpAddressFamily, Network};
+use wasmtime_wasi::p2::bindings::sockets::{tcp_create_socket, udp_create_socket};
+use wasmtime_wasi::p2::{DynPollable, SocketResult, TcpSocket, UdpSocket};
 use wasmtime_wasi::sockets::{SocketAddrUse, WasiSocketsCtxView, WasiSocketsView};
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasock_core::Ctx;
 
-use crate::bind::stop_error;
 use crate::limits::{Budget, Limiter};
 use crate::run::Error;
 
@@ -42,15 +46,16 @@ impl WasiView for ComponentHost {
     }
 }
 
-/// The linker every component gets: all of wasmtime-wasi's preview 2, with name lookup
-/// replaced by ours.
+/// The linker every component gets: all of wasmtime-wasi's preview 2, with name lookup and
+/// socket creation wrapped in the policy.
 pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<ComponentHost>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     linker.allow_shadowing(true);
-    ip_name_lookup::add_to_linker::<ComponentHost, PolicedLookup>(&mut linker, |host| {
-        PolicedLookup::view(host)
-    })?;
+    let l = &mut linker;
+    ip_name_lookup::add_to_linker::<ComponentHost, PolicedSockets>(l, PolicedSockets::view)?;
+    tcp_create_socket::add_to_linker::<ComponentHost, PolicedSockets>(l, PolicedSockets::view)?;
+    udp_create_socket::add_to_linker::<ComponentHost, PolicedSockets>(l, PolicedSockets::view)?;
     linker.allow_shadowing(false);
     Ok(linker)
 }
@@ -72,12 +77,7 @@ pub(crate) fn run(
     let mut store = Store::new(engine, host);
     store.limiter(|host| &mut host.limits);
     // wasm code that never calls the host stops at the next epoch tick after --timeout.
-    store.set_epoch_deadline(1);
-    let watched = cx.clone();
-    store.epoch_deadline_callback(move |_| match watched.interrupt.check() {
-        Ok(()) => Ok(wasmtime::UpdateDeadline::Continue(1)),
-        Err(reason) => Err(stop_error(reason)),
-    });
+    crate::run::stop_with_instance(&mut store, &cx);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -127,18 +127,18 @@ fn wasi_ctx(cx: &Arc<Ctx>) -> wasmtime::Result<WasiCtx> {
         let (key, value) = var.split_once('=').unwrap_or((&var, ""));
         wasi.env(key, value);
     }
-    {
-        let table = cx.table();
-        for (guest, dir) in table.preopens() {
-            // The directory the core opened, reopened by its fd: the same directory even if
-            // its path was renamed since.
-            let path = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(dir));
-            wasi.preopened_dir(&path, guest, FsPerms::ReadWrite)?;
-        }
+    // The directories the core opened, reopened by their fds (the same directories even if
+    // their paths were renamed since), once the fd table's lock is released.
+    let preopens: Vec<(String, String)> = cx
+        .table()
+        .preopens()
+        .map(|(guest, dir)| (guest.to_string(), format!("/proc/self/fd/{}", dir.as_raw_fd())))
+        .collect();
+    for (guest, path) in preopens {
+        wasi.preopened_dir(&path, guest, FsPerms::ReadWrite)?;
     }
-    // Sockets may always be created (as in a module); what they may bind, connect and send
-    // to is judged per address, so that a denial names the address and the flag to allow it.
-    wasi.allow_tcp(true).allow_udp(true).allow_ip_name_lookup(true);
+    let network = !cx.policy.addr_pool.is_empty();
+    wasi.allow_tcp(network).allow_udp(network).allow_ip_name_lookup(true);
     let judged = cx.clone();
     wasi.socket_addr_check(move |addr, used| {
         let allowed = allows(&judged, addr, used);
@@ -164,10 +164,11 @@ fn allows(cx: &Ctx, addr: SocketAddr, used: SocketAddrUse) -> bool {
     }
 }
 
-/// `wasi:sockets/ip-name-lookup` with `--allow-resolve`.
-struct PolicedLookup;
+/// wasmtime-wasi's `wasi:sockets` functions that wasock wraps in the policy: name lookup
+/// (`--allow-resolve`) and socket creation (only with an address pool).
+struct PolicedSockets;
 
-impl HasData for PolicedLookup {
+impl HasData for PolicedSockets {
     type Data<'a> = Policed<'a>;
 }
 
@@ -177,9 +178,37 @@ struct Policed<'a> {
     sockets: WasiSocketsCtxView<'a>,
 }
 
-impl PolicedLookup {
+impl PolicedSockets {
     fn view(host: &mut ComponentHost) -> Policed<'_> {
         Policed { cx: host.cx.clone(), sockets: host.sockets() }
+    }
+}
+
+impl Policed<'_> {
+    /// AccessDenied, traced, when the pool grants nothing: such a socket could bind, connect
+    /// and send nowhere, so none is made.
+    fn check_network(&self, what: &str) -> Result<(), SocketError> {
+        if !self.cx.policy.addr_pool.is_empty() {
+            return Ok(());
+        }
+        self.cx.trace(format_args!(
+            "denied: creating a {what} socket: the address pool is empty (allow addresses with --addr-pool=CIDR)"
+        ));
+        Err(ErrorCode::AccessDenied.into())
+    }
+}
+
+impl tcp_create_socket::Host for Policed<'_> {
+    fn create_tcp_socket(&mut self, family: IpAddressFamily) -> SocketResult<Resource<TcpSocket>> {
+        self.check_network("TCP")?;
+        tcp_create_socket::Host::create_tcp_socket(&mut self.sockets, family)
+    }
+}
+
+impl udp_create_socket::Host for Policed<'_> {
+    async fn create_udp_socket(&mut self, family: IpAddressFamily) -> SocketResult<Resource<UdpSocket>> {
+        self.check_network("UDP")?;
+        udp_create_socket::Host::create_udp_socket(&mut self.sockets, family).await
     }
 }
 

@@ -555,13 +555,19 @@ pub(crate) fn new_store(
     let limits = Limiter::new(budget.clone());
     let mut store = Store::new(engine, Host { cx: cx.clone(), memory, limits });
     store.limiter(|host| &mut host.limits);
+    stop_with_instance(&mut store, cx);
+    store
+}
+
+/// Makes wasm code in `store` trap with the instance's stop reason at the first epoch tick
+/// after the instance is stopped.
+pub(crate) fn stop_with_instance<T>(store: &mut Store<T>, cx: &Arc<Ctx>) {
     store.set_epoch_deadline(1);
     let watched = cx.clone();
     store.epoch_deadline_callback(move |_| match watched.interrupt.check() {
         Ok(()) => Ok(wasmtime::UpdateDeadline::Continue(1)),
         Err(reason) => Err(stop_error(reason)),
     });
-    store
 }
 
 /// Stops every thread of an instance: host calls through its interrupt, wasm code through
