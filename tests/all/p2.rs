@@ -19,6 +19,7 @@
 //! - `args_env_dir_...`, `return_map_dir_and_panic_...`: arguments, environment, `--dir`,
 //!   `--map-dir` and the exit status.
 //! - `max_memory_...`, `max_fds_...`: the instance's limits hold for a component.
+//! - `a_component_is_run_through_wasi_cli_run_only`: `-f` and a component without a `run`.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, UdpSocket};
 use std::os::unix::process::ExitStatusExt;
@@ -516,4 +517,25 @@ fn max_fds_bounds_the_sockets_a_component_may_hold_open() {
     let out = run("--max-fds=200");
     out.assert_success();
     assert_values(&out, &[("opened", "100")]);
+}
+
+#[test]
+fn a_component_is_run_through_wasi_cli_run_only() {
+    // `-f` calls functions of core modules; a component has one way in.
+    let out = rust_p2("basics").cmd().opt("-f").opt("main").args(["/none", "return"]).run();
+    out.assert_no_host_crash();
+    assert_eq!(out.code(), Some(1), "-f on a component is a usage error\n{out}");
+    out.assert_stderr_contains("-f main: a component is run through wasi:cli/run");
+    assert!(!out.stdout.contains("argc="), "the component ran\n{out}");
+
+    // A component that is no command cannot start, and the message says what is missing.
+    let dir = TestDir::new();
+    let library = dir.path().join("library.wat");
+    std::fs::write(&library, "(component)\n").unwrap();
+    let out = Wasock::new().opt(TIMEOUT).module(&library).run();
+    out.assert_no_host_crash();
+    assert_eq!(out.code(), Some(255), "{out}");
+    out.assert_stderr_contains(
+        "cannot start the program: the component exports no wasi:cli/run@0.2 interface",
+    );
 }

@@ -70,6 +70,15 @@ pub(crate) fn run(
     budget: &Arc<Budget>,
     timeout: Option<Duration>,
 ) -> Result<i32, Error> {
+    let exports_run =
+        component.component_type().exports(engine).any(|(name, _)| name.starts_with("wasi:cli/run@0.2."));
+    if !exports_run {
+        return Err(Error::Instantiate(
+            "the component exports no wasi:cli/run@0.2 interface; wasock runs WASI preview 2 command \
+             components (what wasm32-wasip2 builds from a program with a main)"
+                .to_string(),
+        ));
+    }
     let wasi = wasi_ctx(&cx).map_err(|e| Error::Instantiate(format!("{e:#}")))?;
     let mut table = ResourceTable::new();
     table.set_max_capacity(cx.table().max() as usize * RESOURCES_PER_FD);

@@ -70,7 +70,7 @@ pub enum Error {
         /// What went wrong.
         reason: String,
     },
-    /// The module could not be instantiated or has no entry point.
+    /// The module or component could not be instantiated or has no entry point.
     Instantiate(String),
     /// The guest trapped; the message includes the wasm backtrace.
     Trap(String),
@@ -87,7 +87,7 @@ impl fmt::Display for Error {
             Error::Load { path, reason } => {
                 write!(f, "cannot load {}: {}", path.display(), escape::guest_text(reason))
             }
-            Error::Instantiate(m) => write!(f, "cannot start the module: {}", escape::guest_text(m)),
+            Error::Instantiate(m) => write!(f, "cannot start the program: {}", escape::guest_text(m)),
             Error::Trap(m) => write!(f, "the guest trapped: {m}"),
             Error::Timeout(t) => {
                 write!(f, "the guest was stopped after the --timeout of {} ms", t.as_millis())
