@@ -244,27 +244,28 @@ impl Runtime {
     /// component's `wasi:cli/run`: 0 when it returns ok, 1 when err, else the
     /// `exit-with-code` code. A component's stdio is always the host's (see SECURITY.md).
     pub fn run(&self, program: &Program, cx: Ctx) -> Result<i32, Error> {
-        let module = match program {
-            Program::Module(module) => module,
-            Program::Component(component) => {
-                let linker = self
-                    .component_linker
-                    .get_or_init(|| component::linker(&self.engine).map_err(|e| format!("{e:#}")));
-                let linker = linker.clone().map_err(Error::Instantiate)?;
-                let cx = Arc::new(cx);
-                let watchdog =
-                    self.config.timeout.map(|t| Watchdog::start(self.engine.clone(), cx.clone(), t));
-                let result =
-                    component::run(&self.engine, &linker, component, cx, &self.budget(), self.config.timeout);
-                return match watchdog.is_some_and(Watchdog::stop) {
-                    true => Err(Error::Timeout(self.config.timeout.unwrap_or_default())),
-                    false => result,
-                };
-            }
-        };
-        match self.execute(module, cx, None)? {
-            Ended::Exit(code) => Ok(code),
-            Ended::Results(_) => Ok(0),
+        match program {
+            Program::Module(module) => match self.execute(module, cx, None)? {
+                Ended::Exit(code) => Ok(code),
+                Ended::Results(_) => Ok(0),
+            },
+            Program::Component(component) => self.run_component(component, cx),
+        }
+    }
+
+    fn run_component(&self, component: &Component, cx: Ctx) -> Result<i32, Error> {
+        let linker = self
+            .component_linker
+            .get_or_init(|| component::linker(&self.engine).map_err(|e| format!("{e:#}")))
+            .clone()
+            .map_err(Error::Instantiate)?;
+        let cx = Arc::new(cx);
+        let watchdog = self.config.timeout.map(|t| Watchdog::start(self.engine.clone(), cx.clone(), t));
+        let result =
+            component::run(&self.engine, &linker, component, cx, &self.budget(), self.config.timeout);
+        match watchdog.is_some_and(Watchdog::stop) {
+            true => Err(Error::Timeout(self.config.timeout.unwrap_or_default())),
+            false => result,
         }
     }
 
