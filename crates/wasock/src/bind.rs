@@ -53,19 +53,21 @@ impl Abi for u64 {
     }
 }
 
-pub(crate) fn split<'a>(caller: &'a mut Caller<'_, Host>) -> wasmtime::Result<(GuestMemory<'a>, Arc<Ctx>)> {
+/// The caller's linear memory and its instance's context, borrowed for one host call (no
+/// reference count is touched on this path, which every host call takes).
+pub(crate) fn split<'a>(caller: &'a mut Caller<'_, Host>) -> wasmtime::Result<(GuestMemory<'a>, &'a Ctx)> {
     match &caller.data().memory {
         Some(GuestMemoryHandle::Plain(memory)) => {
             let memory = *memory;
             let (bytes, host) = memory.data_and_store_mut(caller);
-            Ok((GuestMemory::new(bytes), host.cx.clone()))
+            Ok((GuestMemory::new(bytes), &*host.cx))
         }
         Some(GuestMemoryHandle::Shared(_)) => {
             let host: &'a Host = caller.data();
             let Some(GuestMemoryHandle::Shared(shared)) = &host.memory else { unreachable!() };
             // `data()` is the memory's current extent. Other guest threads write it while the
             // call runs, so it is never borrowed as a slice: see wasock_core::memory.
-            Ok((GuestMemory::from_shared(shared.data()), host.cx.clone()))
+            Ok((GuestMemory::from_shared(shared.data()), &*host.cx))
         }
         None => {
             Err(wasmtime::Error::msg("this module has no linear memory named \"memory\", which WASI needs"))
@@ -181,8 +183,8 @@ fn add_wasix_void_functions(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
         |mut caller: Caller<'_, Host>, name: i32, name_len: i32| -> wasmtime::Result<()> {
             let (mut mem, cx) = split(&mut caller)?;
             let result =
-                wasock_core::wasix::start::callback_signal(&cx, &mut mem, name as u32, name_len as u32);
-            finish(&cx, "callback_signal", &[name as i64, name_len as i64], result).map(|_| ())
+                wasock_core::wasix::start::callback_signal(cx, &mut mem, name as u32, name_len as u32);
+            finish(cx, "callback_signal", &[name as i64, name_len as i64], result).map(|_| ())
         },
     )?;
     linker.func_wrap(

@@ -194,7 +194,7 @@ fn define(linker: &mut Linker<Host>, inner: &Arc<Inner>) -> wasmtime::Result<()>
         move |mut caller: Caller<'_, Host>, thread: i32, retval: i32| {
             let (mut mem, cx) = split(&mut caller)?;
             let result = i.registry.join(&cx.interrupt, &mut mem, current(), thread as u32, retval as u32);
-            at_cancel_point(&cx, format_args!("pthread_join({thread})"), result)
+            at_cancel_point(cx, format_args!("pthread_join({thread})"), result)
         },
     )?;
     let i = inner.clone();
@@ -227,7 +227,7 @@ fn define(linker: &mut Linker<Host>, inner: &Arc<Inner>) -> wasmtime::Result<()>
         move |mut caller: Caller<'_, Host>, ptr: i32, _attr: i32| {
             let (mut mem, cx) = split(&mut caller)?;
             finish(
-                &cx,
+                cx,
                 format_args!("pthread_mutex_init({ptr:#x})"),
                 i.registry.mutex_init(&mut mem, ptr as u32),
             )
@@ -237,19 +237,19 @@ fn define(linker: &mut Linker<Host>, inner: &Arc<Inner>) -> wasmtime::Result<()>
     linker.func_wrap(ENV, "pthread_mutex_lock", move |mut caller: Caller<'_, Host>, ptr: i32| {
         let (mem, cx) = split(&mut caller)?;
         let result = i.registry.mutex_lock(&cx.interrupt, &mem, current(), ptr as u32);
-        finish(&cx, format_args!("pthread_mutex_lock({ptr:#x})"), result)
+        finish(cx, format_args!("pthread_mutex_lock({ptr:#x})"), result)
     })?;
     let i = inner.clone();
     linker.func_wrap(ENV, "pthread_mutex_unlock", move |mut caller: Caller<'_, Host>, ptr: i32| {
         let (mem, cx) = split(&mut caller)?;
         let result = i.registry.mutex_unlock(&mem, current(), ptr as u32);
-        finish(&cx, format_args!("pthread_mutex_unlock({ptr:#x})"), result)
+        finish(cx, format_args!("pthread_mutex_unlock({ptr:#x})"), result)
     })?;
     let i = inner.clone();
     linker.func_wrap(ENV, "pthread_mutex_destroy", move |mut caller: Caller<'_, Host>, ptr: i32| {
         let (mem, cx) = split(&mut caller)?;
         finish(
-            &cx,
+            cx,
             format_args!("pthread_mutex_destroy({ptr:#x})"),
             i.registry.mutex_destroy(&mem, ptr as u32),
         )
@@ -262,7 +262,7 @@ fn define(linker: &mut Linker<Host>, inner: &Arc<Inner>) -> wasmtime::Result<()>
         move |mut caller: Caller<'_, Host>, ptr: i32, _attr: i32| {
             let (mut mem, cx) = split(&mut caller)?;
             finish(
-                &cx,
+                cx,
                 format_args!("pthread_cond_init({ptr:#x})"),
                 i.registry.cond_init(&mut mem, ptr as u32),
             )
@@ -276,7 +276,7 @@ fn define(linker: &mut Linker<Host>, inner: &Arc<Inner>) -> wasmtime::Result<()>
             let (mem, cx) = split(&mut caller)?;
             let result =
                 i.registry.cond_wait(&cx.interrupt, &mem, current(), cond as u32, mutex as u32, None);
-            at_cancel_point(&cx, format_args!("pthread_cond_wait({cond:#x}, {mutex:#x})"), result)
+            at_cancel_point(cx, format_args!("pthread_cond_wait({cond:#x}, {mutex:#x})"), result)
         },
     )?;
     let i = inner.clone();
@@ -290,7 +290,7 @@ fn define(linker: &mut Linker<Host>, inner: &Arc<Inner>) -> wasmtime::Result<()>
             let result =
                 i.registry.cond_wait(&cx.interrupt, &mem, current(), cond as u32, mutex as u32, timeout);
             at_cancel_point(
-                &cx,
+                cx,
                 format_args!("pthread_cond_timedwait({cond:#x}, {mutex:#x}, {} us)", useconds as u64),
                 result,
             )
@@ -300,13 +300,13 @@ fn define(linker: &mut Linker<Host>, inner: &Arc<Inner>) -> wasmtime::Result<()>
         let i = inner.clone();
         linker.func_wrap(ENV, name, move |mut caller: Caller<'_, Host>, cond: i32| {
             let (mem, cx) = split(&mut caller)?;
-            finish(&cx, format_args!("{name}({cond:#x})"), i.registry.cond_wake(&mem, cond as u32, all))
+            finish(cx, format_args!("{name}({cond:#x})"), i.registry.cond_wake(&mem, cond as u32, all))
         })?;
     }
     let i = inner.clone();
     linker.func_wrap(ENV, "pthread_cond_destroy", move |mut caller: Caller<'_, Host>, ptr: i32| {
         let (mem, cx) = split(&mut caller)?;
-        finish(&cx, format_args!("pthread_cond_destroy({ptr:#x})"), i.registry.cond_destroy(&mem, ptr as u32))
+        finish(cx, format_args!("pthread_cond_destroy({ptr:#x})"), i.registry.cond_destroy(&mem, ptr as u32))
     })?;
 
     let i = inner.clone();
@@ -316,7 +316,7 @@ fn define(linker: &mut Linker<Host>, inner: &Arc<Inner>) -> wasmtime::Result<()>
         move |mut caller: Caller<'_, Host>, ptr: i32, destructor: i32| {
             let (mut mem, cx) = split(&mut caller)?;
             let result = i.registry.key_create(&mut mem, ptr as u32, destructor as u32);
-            finish(&cx, format_args!("pthread_key_create({ptr:#x}, destructor {destructor})"), result)
+            finish(cx, format_args!("pthread_key_create({ptr:#x}, destructor {destructor})"), result)
         },
     )?;
     let i = inner.clone();
