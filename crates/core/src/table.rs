@@ -6,7 +6,7 @@
 //! call using it returns). New fds get the lowest free number, as POSIX does; WAMR's are
 //! random (spec §6.1), which no binary can depend on.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -165,24 +165,32 @@ impl Descriptor {
     }
 }
 
-/// Maps guest fd numbers to descriptors.
+/// Maps guest fd numbers to descriptors. Guest fds are dense (the lowest free number is
+/// always taken), so the table is a vector indexed by fd: a lookup, which every host call on
+/// an fd makes and `poll_oneoff` makes per subscription, is one bounds check.
 pub struct FdTable {
-    entries: BTreeMap<u32, Arc<Descriptor>>,
-    /// Numbers below `next` that are free.
+    /// The entry of fd `i` at index `i`; every open fd is below `slots.len()`, and the last
+    /// slot is always occupied.
+    slots: Vec<Option<Arc<Descriptor>>>,
+    /// The free numbers below `slots.len()`.
     free: BTreeSet<u32>,
-    next: u32,
+    open: usize,
     max: u32,
 }
 
 impl FdTable {
     /// An empty table that holds at most `max` fds.
     pub fn new(max: u32) -> FdTable {
-        FdTable { entries: BTreeMap::new(), free: BTreeSet::new(), next: 0, max }
+        FdTable { slots: Vec::new(), free: BTreeSet::new(), open: 0, max }
     }
 
     /// The entry at `fd`, or EBADF.
     pub fn get(&self, fd: u32) -> Result<Arc<Descriptor>, Errno> {
-        self.entries.get(&fd).cloned().ok_or(Errno::Badf)
+        self.slot(fd).cloned().ok_or(Errno::Badf)
+    }
+
+    fn slot(&self, fd: u32) -> Option<&Arc<Descriptor>> {
+        self.slots.get(usize::try_from(fd).ok()?)?.as_ref()
     }
 
     /// Inserts at the lowest free number. EMFILE when the table is full.
@@ -190,24 +198,31 @@ impl FdTable {
         if self.is_full() {
             return Err(Errno::Mfile);
         }
+        let d = Some(Arc::new(d));
         let fd = match self.free.pop_first() {
-            Some(fd) => fd,
+            Some(fd) => {
+                self.slots[fd as usize] = d;
+                fd
+            }
             None => {
-                let fd = self.next;
-                self.next = self.next.checked_add(1).ok_or(Errno::Mfile)?;
+                let fd = u32::try_from(self.slots.len()).map_err(|_| Errno::Mfile)?;
+                self.slots.push(d);
                 fd
             }
         };
-        self.entries.insert(fd, Arc::new(d));
+        self.open += 1;
         Ok(fd)
     }
 
     /// Removes and returns the entry at `fd`, or EBADF.
     pub fn remove(&mut self, fd: u32) -> Result<Arc<Descriptor>, Errno> {
-        let d = self.entries.remove(&fd).ok_or(Errno::Badf)?;
+        let d = self.slots.get_mut(fd as usize).and_then(Option::take).ok_or(Errno::Badf)?;
+        self.open -= 1;
         self.free.insert(fd);
-        while self.next > 0 && self.free.remove(&(self.next - 1)) {
-            self.next -= 1;
+        // Keep the last slot occupied: trailing free numbers leave the free set.
+        while let Some(None) = self.slots.last() {
+            self.slots.pop();
+            self.free.remove(&(self.slots.len() as u32));
         }
         Ok(d)
     }
@@ -217,7 +232,7 @@ impl FdTable {
     /// socket), and no lock may be held meanwhile.
     #[must_use = "the displaced entry must be closed after the table lock is released"]
     pub fn renumber(&mut self, from: u32, to: u32) -> Result<Option<Arc<Descriptor>>, Errno> {
-        if !self.entries.contains_key(&to) {
+        if self.slot(to).is_none() {
             return Err(Errno::Badf);
         }
         let d = self.get(from)?;
@@ -225,7 +240,8 @@ impl FdTable {
             return Ok(None);
         }
         self.remove(from)?;
-        Ok(self.entries.insert(to, d))
+        // `to` is open, so its slot survived the removal's trimming.
+        Ok(self.slots[to as usize].replace(d))
     }
 
     /// The most fds the table holds.
@@ -235,7 +251,7 @@ impl FdTable {
 
     /// The preopened directories, lowest fd first: the guest's name for each and the directory.
     pub fn preopens(&self) -> impl Iterator<Item = (&str, &cap_std::fs::Dir)> {
-        self.entries.values().filter_map(|d| match &d.kind {
+        self.slots.iter().flatten().filter_map(|d| match &d.kind {
             Kind::Dir(Dir { dir, preopen: Some(name) }) => Some((name.as_str(), dir)),
             _ => None,
         })
@@ -243,17 +259,17 @@ impl FdTable {
 
     /// Whether the table holds its maximum: the next push is EMFILE.
     pub fn is_full(&self) -> bool {
-        self.entries.len() >= self.max as usize
+        self.open >= self.max as usize
     }
 
     /// Number of open fds.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.open
     }
 
     /// Whether no fd is open.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.open == 0
     }
 }
 
@@ -301,6 +317,32 @@ mod tests {
         assert!(t.renumber(1, 1).unwrap().is_none(), "renumbering onto itself displaces nothing");
         assert_eq!(t.get(0).err(), Some(Errno::Badf));
         assert_eq!(t.renumber(1, 5).err(), Some(Errno::Badf));
+        assert_eq!(t.push(file()).unwrap(), 0);
+    }
+
+    #[test]
+    fn freed_numbers_at_the_top_are_forgotten_and_counts_stay_right() {
+        let mut t = FdTable::new(10);
+        for fd in 0..5 {
+            assert_eq!(t.push(file()).unwrap(), fd);
+        }
+        t.remove(1).unwrap();
+        t.remove(3).unwrap();
+        // Moving the top fd down frees 4, and with it 3: the next numbers are 1, 3, 4.
+        let displaced = t.renumber(4, 0).unwrap();
+        assert!(displaced.is_some());
+        assert_eq!(t.len(), 2);
+        assert_eq!(t.get(4).err(), Some(Errno::Badf));
+        assert_eq!(t.get(u32::MAX).err(), Some(Errno::Badf));
+        assert_eq!(t.remove(u32::MAX).err(), Some(Errno::Badf));
+        for fd in [1, 3, 4] {
+            assert_eq!(t.push(file()).unwrap(), fd);
+        }
+        assert_eq!(t.len(), 5);
+        for fd in (0..5).rev() {
+            t.remove(fd).unwrap();
+        }
+        assert!(t.is_empty());
         assert_eq!(t.push(file()).unwrap(), 0);
     }
 
