@@ -99,15 +99,31 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// A configured engine and the host functions of every socket ABI and of WASI preview 2.
+/// Configured engines and the host functions of every socket ABI and of WASI preview 2.
 /// Reusable: load and run any number of programs with it.
 pub struct Runtime {
-    engine: Engine,
-    /// One linker per socket ABI, made when a module of that ABI first runs.
-    linkers: [OnceLock<Result<Linker<Host>, String>>; 4],
-    /// The linker of components, made when the first one runs.
-    component_linker: OnceLock<Result<wasmtime::component::Linker<ComponentHost>, String>>,
+    /// The engines, by [`Epochs`], each made when a program first needs it.
+    engines: [Lazy<Engine>; 2],
+    /// Per engine, one linker per socket ABI, made when a module of that ABI first runs.
+    linkers: [[Lazy<Linker<Host>>; 4]; 2],
+    /// Per engine, the linker of components, made when the first one runs.
+    component_linkers: [Lazy<wasmtime::component::Linker<ComponentHost>>; 2],
+    /// The compiled-code cache both engines share.
+    cache: Option<wasmtime::Cache>,
     config: RuntimeConfig,
+}
+
+/// Something made on first use, or why it could not be.
+type Lazy<T> = OnceLock<Result<T, String>>;
+
+/// Whether a program's compiled code checks the engine's epoch. Epoch checks let the host
+/// stop wasm code that never calls it (on `--timeout`, and in every thread when one exits or
+/// traps), and cost up to 40 % in tight loops; so a program gets them only when something
+/// may need to stop it: a timeout is set, or it runs threads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Epochs {
+    On = 0,
+    Off = 1,
 }
 
 /// A compiled program: a core module (WASI preview 1 and a socket ABI) or a component
@@ -138,35 +154,62 @@ enum Ended {
 }
 
 impl Runtime {
-    /// An engine with wasock's settings.
+    /// A runtime with wasock's settings. Fails only for a cache directory that cannot be used.
     pub fn new(config: &RuntimeConfig) -> Result<Runtime, Error> {
-        let mut wt = Config::new();
-        // Epochs stop wasm code that never calls the host: on --timeout, and in every thread
-        // when one thread exits or traps. Each store checks its own instance's state when the
-        // epoch ticks, so programs sharing an engine do not stop each other.
-        wt.epoch_interruption(true);
-        wt.wasm_threads(true);
-        wt.shared_memory(true);
-        if let Some(stack) = config.max_wasm_stack {
-            // wasmtime requires room for the same stack on its (unused) async fibers.
-            wt.async_stack_size(stack.saturating_add(1 << 20));
-            wt.max_wasm_stack(stack);
-        }
-        if let Some(dir) = &config.cache_dir {
-            let mut cache = wasmtime::CacheConfig::new();
-            cache.with_directory(dir);
-            let cache = wasmtime::Cache::new(cache).map_err(|e| {
-                Error::Instantiate(format!("cannot use the cache directory {}: {e:#}", dir.display()))
-            })?;
-            wt.cache(Some(cache));
-        }
-        let engine = Engine::new(&wt).map_err(|e| Error::Instantiate(format!("{e:#}")))?;
+        let cache = match &config.cache_dir {
+            Some(dir) => {
+                let mut cache = wasmtime::CacheConfig::new();
+                cache.with_directory(dir);
+                Some(wasmtime::Cache::new(cache).map_err(|e| {
+                    Error::Instantiate(format!("cannot use the cache directory {}: {e:#}", dir.display()))
+                })?)
+            }
+            None => None,
+        };
         Ok(Runtime {
-            engine,
+            engines: Default::default(),
             linkers: Default::default(),
-            component_linker: OnceLock::new(),
+            component_linkers: Default::default(),
+            cache,
             config: config.clone(),
         })
+    }
+
+    /// The engine whose code checks epochs or not, made on first use.
+    fn engine(&self, epochs: Epochs) -> Result<&Engine, Error> {
+        let made = self.engines[epochs as usize].get_or_init(|| {
+            let mut wt = Config::new();
+            // Each store checks its own instance's state when the epoch ticks, so programs
+            // sharing an engine do not stop each other.
+            wt.epoch_interruption(epochs == Epochs::On);
+            wt.wasm_threads(true);
+            wt.shared_memory(true);
+            if let Some(stack) = self.config.max_wasm_stack {
+                // wasmtime requires room for the same stack on its (unused) async fibers.
+                wt.async_stack_size(stack.saturating_add(1 << 20));
+                wt.max_wasm_stack(stack);
+            }
+            wt.cache(self.cache.clone());
+            Engine::new(&wt).map_err(|e| format!("{e:#}"))
+        });
+        made.as_ref().map_err(|e| Error::Instantiate(e.clone()))
+    }
+
+    /// Which of the runtime's engines `engine` is.
+    fn epochs_of(&self, engine: &Engine) -> Epochs {
+        match self.engines[Epochs::Off as usize].get() {
+            Some(Ok(off)) if Engine::same(off, engine) => Epochs::Off,
+            _ => Epochs::On,
+        }
+    }
+
+    /// Whether a program loaded now must be stoppable while it runs wasm code: with a
+    /// timeout, or when `binary` is a threaded module.
+    fn epochs_for(&self, binary: &[u8]) -> Epochs {
+        match self.config.timeout.is_some() || runs_threads(binary) {
+            true => Epochs::On,
+            false => Epochs::Off,
+        }
     }
 
     /// The socket ABI `module` was built for, chosen by its imports (see
@@ -180,11 +223,11 @@ impl Runtime {
         }))
     }
 
-    /// A linker with the host functions a module of socket ABI `abi` gets.
-    fn linker(&self, abi: SocketAbi) -> Result<Linker<Host>, Error> {
-        let slot = &self.linkers[abi as usize];
+    /// A linker, for `engine`, with the host functions a module of socket ABI `abi` gets.
+    fn linker(&self, engine: &Engine, abi: SocketAbi) -> Result<Linker<Host>, Error> {
+        let slot = &self.linkers[self.epochs_of(engine) as usize][abi as usize];
         let made = slot.get_or_init(|| {
-            let mut linker = Linker::new(&self.engine);
+            let mut linker = Linker::new(engine);
             bind::add_to_linker(&mut linker, abi).map(|()| linker).map_err(|e| format!("{e:#}"))
         });
         made.clone().map_err(Error::Instantiate)
@@ -208,13 +251,14 @@ impl Runtime {
                 wat::parse_bytes(&bytes).map_err(|e| load_err(format!("{e:#}")))?.into_owned(),
             )
         };
+        let engine = self.engine(self.epochs_for(&binary))?;
         if wasmparser::Parser::is_component(&binary) {
-            let component = Component::new(&self.engine, &binary).map_err(|e| load_err(format!("{e:#}")))?;
+            let component = Component::new(engine, &binary).map_err(|e| load_err(format!("{e:#}")))?;
             return Ok(Program::Component(component));
         }
         // A threaded module may need rewriting to run one instance per thread (prepare.rs).
         let prepared = crate::prepare::prepare(&binary).map_err(load_err)?;
-        let module = Module::new(&self.engine, &prepared).map_err(|e| load_err(format!("{e:#}")))?;
+        let module = Module::new(engine, &prepared).map_err(|e| load_err(format!("{e:#}")))?;
         self.socket_abi(&module).map_err(|mixed| load_err(mixed.to_string()))?;
         Ok(Program::Module(module))
     }
@@ -222,14 +266,14 @@ impl Runtime {
     /// The function imports of `module` that wasock does not provide (they trap if called).
     pub fn unlinked_imports(&self, module: &Module) -> Vec<Unlinked> {
         let Ok(cx) = wasock_core::CtxBuilder::new().build() else { return Vec::new() };
-        let mut store = new_store(&self.engine, &Arc::new(cx), None, &self.budget());
+        let mut store = new_store(module.engine(), &Arc::new(cx), None, &self.budget());
         let Ok(abi) = self.socket_abi(module) else { return Vec::new() };
-        let Ok(mut linker) = self.linker(abi.abi) else { return Vec::new() };
+        let Ok(mut linker) = self.linker(module.engine(), abi.abi) else { return Vec::new() };
         if pthread::imports_lib_pthread(module) {
             let budget = self.budget();
             let _ = pthread::PthreadLib::install(
                 &mut linker,
-                &self.engine,
+                module.engine(),
                 &store.data().cx.clone(),
                 None,
                 &budget,
@@ -254,15 +298,14 @@ impl Runtime {
     }
 
     fn run_component(&self, component: &Component, cx: Ctx) -> Result<i32, Error> {
-        let linker = self
-            .component_linker
-            .get_or_init(|| component::linker(&self.engine).map_err(|e| format!("{e:#}")))
+        let engine = component.engine();
+        let linker = self.component_linkers[self.epochs_of(engine) as usize]
+            .get_or_init(|| component::linker(engine).map_err(|e| format!("{e:#}")))
             .clone()
             .map_err(Error::Instantiate)?;
         let cx = Arc::new(cx);
-        let watchdog = self.config.timeout.map(|t| Watchdog::start(self.engine.clone(), cx.clone(), t));
-        let result =
-            component::run(&self.engine, &linker, component, cx, &self.budget(), self.config.timeout);
+        let watchdog = self.config.timeout.map(|t| Watchdog::start(engine.clone(), cx.clone(), t));
+        let result = component::run(engine, &linker, component, cx, &self.budget(), self.config.timeout);
         match watchdog.is_some_and(Watchdog::stop) {
             true => Err(Error::Timeout(self.config.timeout.unwrap_or_default())),
             false => result,
@@ -292,11 +335,12 @@ impl Runtime {
         let setup = |e: wasmtime::Error| Error::Instantiate(format!("{e:#}"));
         let cx = Arc::new(cx);
         let abi = self.socket_abi(module).map_err(|mixed| Error::Instantiate(mixed.to_string()))?;
-        let mut linker = self.linker(abi.abi)?;
+        let engine = module.engine();
+        let mut linker = self.linker(engine, abi.abi)?;
         let budget = self.budget();
-        let shared = threads::shared_memory_import(&self.engine, module, &budget).map_err(setup)?;
+        let shared = threads::shared_memory_import(engine, module, &budget).map_err(setup)?;
         let memory = shared.as_ref().map(|(_, _, m)| GuestMemoryHandle::Shared(m.clone()));
-        let mut store = new_store(&self.engine, &cx, memory.clone(), &budget);
+        let mut store = new_store(engine, &cx, memory.clone(), &budget);
         if let Some((module_name, name, mem)) = &shared {
             linker.define(&store, module_name, name, mem.clone()).map_err(setup)?;
         }
@@ -304,7 +348,7 @@ impl Runtime {
             Some((_, _, mem)) if threads::imports_thread_spawn(module) => Some(
                 threads::Spawner::install(
                     &mut linker,
-                    &self.engine,
+                    engine,
                     &cx,
                     mem.clone(),
                     &budget,
@@ -318,7 +362,7 @@ impl Runtime {
             true => Some(
                 pthread::PthreadLib::install(
                     &mut linker,
-                    &self.engine,
+                    engine,
                     &cx,
                     shared.as_ref().map(|(_, _, m)| m.clone()),
                     &budget,
@@ -337,7 +381,7 @@ impl Runtime {
             spawner.set_instance_pre(linker.instantiate_pre(module).map_err(setup)?);
             spawner.set_stack_size(thread_stack_size(self.config.max_wasm_stack));
         }
-        let watchdog = self.config.timeout.map(|t| Watchdog::start(self.engine.clone(), cx.clone(), t));
+        let watchdog = self.config.timeout.map(|t| Watchdog::start(engine.clone(), cx.clone(), t));
         // A caller's thread may have too little native stack for a large --stack-size.
         let big_stack = self.config.max_wasm_stack.is_some_and(|s| s > 4 << 20);
         let result = if spawner.is_some() || pthreads.is_some() || big_stack {
@@ -353,7 +397,7 @@ impl Runtime {
         let timed_out = watchdog.is_some_and(Watchdog::stop);
         let stopped_before = cx.interrupt.check();
         // The main thread is done: whatever other threads remain must stop too.
-        stop_instance(&self.engine, &cx, wasock_core::Error::Exit(Exit(0)));
+        stop_instance(engine, &cx, wasock_core::Error::Exit(Exit(0)));
         let result = result.map_err(|e| match stopped_before {
             // Another thread exited or trapped first: that is the program's outcome.
             Err(wasock_core::Error::Exit(exit)) if e.downcast_ref::<Exit>().is_none() => {
@@ -376,6 +420,41 @@ impl Runtime {
             },
         }
     }
+}
+
+/// Whether a core module runs threads: it imports wasi-threads' `thread-spawn` or WAMR's
+/// lib-pthread, or has a shared memory. What cannot be parsed counts as threaded (it fails
+/// to compile anyway); a component never is.
+fn runs_threads(binary: &[u8]) -> bool {
+    use wasmparser::{Parser, Payload, TypeRef};
+    if Parser::is_component(binary) {
+        return false;
+    }
+    for payload in Parser::new(0).parse_all(binary) {
+        let threaded = match payload {
+            Ok(Payload::ImportSection(imports)) => imports.into_imports().any(|import| match import {
+                Ok(i) => match i.ty {
+                    TypeRef::Memory(m) => m.shared,
+                    TypeRef::Func(_) => {
+                        (i.module == "wasi" && i.name == "thread-spawn")
+                            || (i.module == "env" && pthread::is_lib_pthread(i.name))
+                    }
+                    _ => false,
+                },
+                Err(_) => true,
+            }),
+            Ok(Payload::MemorySection(memories)) => {
+                memories.into_iter().any(|m| m.map_or(true, |m| m.shared))
+            }
+            Ok(Payload::CodeSectionStart { .. }) => return false,
+            Ok(_) => false,
+            Err(_) => true,
+        };
+        if threaded {
+            return true;
+        }
+    }
+    false
 }
 
 fn instantiate_and_call(
@@ -627,11 +706,13 @@ mod tests {
 
     /// A module that makes a host call the watchdog cannot cut short, then returns or exits 0.
     fn after_a_slow_host_call(runtime: &mut Runtime, then: &str) -> Module {
-        let mut linker = runtime.linker(SocketAbi::Wasi).expect("a linker");
+        let epochs = runtime.epochs_for(b"");
+        let engine = runtime.engine(epochs).expect("an engine").clone();
+        let mut linker = runtime.linker(&engine, SocketAbi::Wasi).expect("a linker");
         linker
             .func_wrap("test", "sleep_uninterruptibly", || std::thread::sleep(Duration::from_millis(300)))
             .expect("define the test import");
-        runtime.linkers[SocketAbi::Wasi as usize] = OnceLock::from(Ok(linker));
+        runtime.linkers[epochs as usize][SocketAbi::Wasi as usize] = OnceLock::from(Ok(linker));
         let wat = format!(
             r#"(module
                 (import "test" "sleep_uninterruptibly" (func $sleep))
@@ -639,7 +720,38 @@ mod tests {
                 (memory (export "memory") 1)
                 (func (export "_start") (call $sleep) {then}))"#
         );
-        Module::new(&runtime.engine, wat).expect("compile the test module")
+        Module::new(&engine, wat).expect("compile the test module")
+    }
+
+    #[test]
+    fn only_programs_that_may_need_stopping_get_epoch_checks() {
+        let wat = |text: &str| wat::parse_str(text).expect("valid WAT");
+        let plain = wat(r#"(module (memory 1) (func (export "_start")))"#);
+        let spawns = wat(r#"(module (import "wasi" "thread-spawn" (func (param i32) (result i32))))"#);
+        let pthreads =
+            wat(r#"(module (import "env" "pthread_create" (func (param i32 i32 i32 i32) (result i32))))"#);
+        let shared = wat(r#"(module (memory 1 1 shared))"#);
+        let imports_shared = wat(r#"(module (import "env" "memory" (memory 1 1 shared)))"#);
+        assert!(!runs_threads(&plain));
+        for threaded in [&spawns, &pthreads, &shared, &imports_shared] {
+            assert!(runs_threads(threaded));
+        }
+        assert!(runs_threads(b"\0asm garbage"), "what cannot be parsed is taken as threaded");
+
+        let free = Runtime::new(&RuntimeConfig::default()).expect("runtime");
+        assert_eq!(free.epochs_for(&plain), Epochs::Off);
+        assert_eq!(free.epochs_for(&spawns), Epochs::On);
+        let timed = RuntimeConfig { timeout: Some(Duration::from_secs(1)), ..RuntimeConfig::default() };
+        assert_eq!(Runtime::new(&timed).expect("runtime").epochs_for(&plain), Epochs::On);
+
+        // A module is run with the linkers of the engine that compiled it.
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let path = dir.path().join("plain.wasm");
+        std::fs::write(&path, &plain).expect("write the module");
+        let Program::Module(module) = free.load_file(&path).expect("load") else { panic!("a module") };
+        assert_eq!(free.epochs_of(module.engine()), Epochs::Off);
+        let cx = wasock_core::CtxBuilder::new().build().expect("ctx");
+        assert_eq!(free.run(&Program::Module(module), cx).expect("run"), 0);
     }
 
     #[test]
