@@ -26,6 +26,7 @@
 #![deny(missing_docs)]
 
 mod bind;
+mod cache;
 mod component;
 mod limits;
 mod prepare;

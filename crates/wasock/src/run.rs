@@ -12,6 +12,7 @@ use wasock_core::socket_abi::{self, Detected, ImportSig, MixedAbis, SocketAbi};
 use wasock_core::{Ctx, Exit, Trap, escape};
 
 use crate::bind::{self, GuestMemoryHandle, Host, Unlinked, stop_error};
+use crate::cache::CodeCache;
 use crate::component::{self, ComponentHost};
 use crate::limits::{Budget, DEFAULT_MAX_TABLE_ELEMENTS, Limiter};
 use crate::{pthread, threads};
@@ -26,9 +27,9 @@ pub struct RuntimeConfig {
     /// The most threads a wasi-threads guest may run at once besides its main thread
     /// (`thread-spawn` fails past it). Default [`DEFAULT_MAX_THREADS`].
     pub max_threads: u32,
-    /// Keep compiled modules in this directory (an absolute path) and reuse them. wasmtime
-    /// keys each entry by the module's bytes, the engine's version and its settings, so a
-    /// changed module or engine never loads stale code. `None`: compile every time.
+    /// Keep compiled programs in this directory (an absolute path) and reuse them. Each entry
+    /// is keyed by the program's bytes, the engine's version and its settings, so a changed
+    /// program or engine never loads stale code. `None`: compile every time.
     pub cache_dir: Option<PathBuf>,
     /// The most bytes of linear memory the instance may hold in all, every memory of every
     /// thread counted (`memory.grow` fails past it, as when the host is out of memory; a
@@ -109,7 +110,7 @@ pub struct Runtime {
     /// Per engine, the linker of components, made when the first one runs.
     component_linkers: [Lazy<wasmtime::component::Linker<ComponentHost>>; 2],
     /// The compiled-code cache both engines share.
-    cache: Option<wasmtime::Cache>,
+    cache: Option<CodeCache>,
     config: RuntimeConfig,
 }
 
@@ -157,13 +158,7 @@ impl Runtime {
     /// A runtime with wasock's settings. Fails only for a cache directory that cannot be used.
     pub fn new(config: &RuntimeConfig) -> Result<Runtime, Error> {
         let cache = match &config.cache_dir {
-            Some(dir) => {
-                let mut cache = wasmtime::CacheConfig::new();
-                cache.with_directory(dir);
-                Some(wasmtime::Cache::new(cache).map_err(|e| {
-                    Error::Instantiate(format!("cannot use the cache directory {}: {e:#}", dir.display()))
-                })?)
-            }
+            Some(dir) => Some(CodeCache::new(dir).map_err(Error::Instantiate)?),
             None => None,
         };
         Ok(Runtime {
@@ -189,7 +184,6 @@ impl Runtime {
                 wt.async_stack_size(stack.saturating_add(1 << 20));
                 wt.max_wasm_stack(stack);
             }
-            wt.cache(self.cache.clone());
             Engine::new(&wt).map_err(|e| format!("{e:#}"))
         });
         made.as_ref().map_err(|e| Error::Instantiate(e.clone()))
@@ -253,12 +247,19 @@ impl Runtime {
         };
         let engine = self.engine(self.epochs_for(&binary))?;
         if wasmparser::Parser::is_component(&binary) {
-            let component = Component::new(engine, &binary).map_err(|e| load_err(format!("{e:#}")))?;
-            return Ok(Program::Component(component));
+            let component = match &self.cache {
+                Some(cache) => cache.component(engine, &binary),
+                None => Component::new(engine, &binary),
+            };
+            return Ok(Program::Component(component.map_err(|e| load_err(format!("{e:#}")))?));
         }
         // A threaded module may need rewriting to run one instance per thread (prepare.rs).
         let prepared = crate::prepare::prepare(&binary).map_err(load_err)?;
-        let module = Module::new(engine, &prepared).map_err(|e| load_err(format!("{e:#}")))?;
+        let module = match &self.cache {
+            Some(cache) => cache.module(engine, &prepared),
+            None => Module::new(engine, &prepared),
+        };
+        let module = module.map_err(|e| load_err(format!("{e:#}")))?;
         self.socket_abi(&module).map_err(|mixed| load_err(mixed.to_string()))?;
         Ok(Program::Module(module))
     }
