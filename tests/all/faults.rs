@@ -257,8 +257,8 @@ pub(crate) struct Process {
 impl Process {
     pub(crate) fn start(guest: Guest, options: &[&str], args: &[&str]) -> Process {
         let mut child = Command::new(env!("CARGO_BIN_EXE_wasock"))
-            // wasmtime's cache worker opens files in the background, which would blur the
-            // fd counts the leak checks compare.
+            // Only the guest's own fds: no compiled-code cache files in the counts the leak
+            // checks compare.
             .arg("--no-cache")
             .args(options)
             .arg(guest.path())
