@@ -263,6 +263,18 @@ def build_wasock(args):
     return path
 
 
+def find_peer():
+    """wasmtime's own CLI, 48.0.8 (the engine wasock embeds), if installed
+    (scripts/install-peer.sh)."""
+    for candidate in (shutil.which("wasmtime"), Path.home() / ".cargo" / "bin" / "wasmtime"):
+        if not candidate or not Path(candidate).is_file():
+            continue
+        status, out = run_to_end([candidate, "--version"], timeout=30)
+        if status == 0 and "48.0.8" in out:
+            return Path(candidate)
+    return None
+
+
 def build_programs():
     native = OUT / "native"
     native.mkdir(parents=True, exist_ok=True)
@@ -309,7 +321,7 @@ def build_programs():
 class Side:
     """How to start one program natively or under wasock."""
 
-    name: str  # "native" or "wasm"
+    name: str  # "native", "wasm" or "peer" (wasmtime's own CLI, for the CPU benchmarks)
     native_dir: Path
     wasm_dir: Path
     wasock: Path
@@ -318,6 +330,8 @@ class Side:
     def argv(self, program, *args, extra=()):
         if self.name == "native":
             return [self.native_dir / program, *args]
+        if self.name == "peer":
+            return [self.wasock, "run", self.wasm_dir / f"{program}.wasm", *args]
         # No --timeout: it makes wasm loops check the engine's epoch (see the sieve with
         # --timeout row); the harness stops every child itself if it overstays.
         return [
@@ -337,7 +351,7 @@ class Result:
     title: str
     unit: str
     higher_is_better: bool
-    samples: dict = field(default_factory=lambda: {"native": [], "wasm": []})
+    samples: dict = field(default_factory=lambda: {"native": [], "wasm": [], "peer": []})
     notes: list = field(default_factory=list)
     # CPU seconds (user + system) of the measured process per run, when it is a server.
     cpu: dict = field(default_factory=lambda: {"native": [], "wasm": []})
@@ -494,10 +508,12 @@ def bench_binary(wasock):
 
 
 def bench_cpu(sides, w, order, key, title, args, wasock_options=()):
+    """A CPU benchmark natively, on wasock and, when `wasmtime` 48.0.8 is installed, on
+    `wasmtime run` (the peer column)."""
     r = Result(key, title, "s", False)
     results = set()
     for _ in range(w.rounds):
-        for side in order:
+        for side in [*order, *(["peer"] if "peer" in sides and not wasock_options else [])]:
             seconds, result = cpu_run(sides[side], args, wasock_options=wasock_options)
             results.add(result)
             r.samples[side].append(seconds)
@@ -572,12 +588,18 @@ TARGETS = {
         "no errors, ≥ 0.95× native speed",
         lambda r: r.errors["wasm"] == 0 and r.speed_ratio() >= 0.95,
     ),
-    "sha256": ("≥ 0.85× native", lambda r: r.speed_ratio() >= 0.85),
-    "sieve": ("≥ 0.85× native", lambda r: r.speed_ratio() >= 0.85),
+    "sha256": ("≥ 0.85× native, ≥ wasmtime run", lambda r: r.speed_ratio() >= 0.85 and at_least_peer(r)),
+    "sieve": ("≥ 0.85× native, ≥ wasmtime run", lambda r: r.speed_ratio() >= 0.85 and at_least_peer(r)),
     "startup_cached": ("≤ 2 ms", lambda r: r.median("wasm") <= 2),
     "rss_hwm": ("≤ 6 MiB", lambda r: r.median("wasm") <= 6),
     "binary": ("≤ 25 MB", lambda r: r.median("wasm") <= 25),
 }
+
+
+def at_least_peer(r):
+    """wasock at least as fast as `wasmtime run` (2 % of noise allowed); true without a peer."""
+    peer, wasm = r.median("peer"), r.median("wasm")
+    return peer is None or wasm <= peer * 1.02
 
 
 def fmt(value, unit):
@@ -598,8 +620,8 @@ def fmt(value, unit):
 
 def table(results, quick):
     lines = [
-        "| Benchmark | Native (median) | wasm on wasock (median) | wasm/native | Target | Met |",
-        "|---|---|---|---|---|---|",
+        "| Benchmark | Native (median) | wasm on wasock (median) | wasm/native | `wasmtime run` (median, vs native) | Target | Met |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in results:
         n, w = r.median("native"), r.median("wasm")
@@ -617,7 +639,9 @@ def table(results, quick):
         if r.key in TARGETS:
             target, test = TARGETS[r.key]
             met = "(quick: not judged)" if quick else ("yes" if test(r) else "**no**")
-        lines.append(f"| {r.title} | {native_text} | {wasm_text} | {ratio} | {target} | {met} |")
+        peer = r.median("peer")
+        peer_text = f"{fmt(peer, r.unit)} ({n / peer:.2f})" if peer and n else "—"
+        lines.append(f"| {r.title} | {native_text} | {wasm_text} | {ratio} | {peer_text} | {target} | {met} |")
     return "\n".join(lines)
 
 
@@ -636,10 +660,12 @@ def cpu_table(results):
 
 
 def samples_table(results):
-    lines = ["| Benchmark | Native samples | wasm samples |", "|---|---|---|"]
+    lines = ["| Benchmark | Native samples | wasm samples | `wasmtime run` samples |", "|---|---|---|---|"]
     for r in results:
         show = lambda xs: ", ".join(f"{x:.4g}" for x in xs)  # noqa: E731
-        lines.append(f"| {r.key} ({r.unit}) | {show(r.samples['native'])} | {show(r.samples['wasm'])} |")
+        lines.append(
+            f"| {r.key} ({r.unit}) | {show(r.samples['native'])} | {show(r.samples['wasm'])} | {show(r.samples['peer'])} |"
+        )
     return "\n".join(lines)
 
 
@@ -654,6 +680,9 @@ def main():
     ap.add_argument("--debug-wasock", action="store_true", help="use target/debug/wasock (no release build)")
     ap.add_argument("--wasock", help="use this wasock binary (nothing is built)")
     ap.add_argument("--rounds", type=int, help="rounds of each benchmark (default 7, quick 1)")
+    ap.add_argument(
+        "--no-peer", action="store_true", help="do not install wasmtime-cli for the peer column (full runs install it once)"
+    )
     ap.add_argument(
         "--pin",
         action="store_true",
@@ -696,11 +725,18 @@ def main():
         print(f"bench: {e}", file=sys.stderr)
         return 1
 
+    if not args.quick and not args.no_peer:
+        # The peer is built once and kept; a failure only leaves its column empty.
+        if subprocess.run([ROOT / "scripts" / "install-peer.sh"]).returncode != 0:
+            print("bench: wasmtime-cli could not be installed: no peer column", flush=True)
     env = dict(os.environ, WASOCK_CACHE_DIR=str(OUT / "cache"))
     sides = {
         "native": Side("native", native_dir, wasm_dir, wasock, env),
         "wasm": Side("wasm", native_dir, wasm_dir, wasock, env),
     }
+    peer = find_peer()
+    if peer:
+        sides["peer"] = Side("peer", native_dir, wasm_dir, peer, env)
     order = ["native", "wasm"]
     load_before = loadavg()
     pinning = "no CPU pinning"
@@ -711,6 +747,7 @@ def main():
         f"{' (quick mode: functional check only, speeds not judged)' if args.quick else ''}",
         f"host: {platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}; "
         f"wasock: {wasock.relative_to(ROOT) if wasock.is_relative_to(ROOT) else wasock}",
+        f"peer: {peer or 'none (wasmtime 48.0.8 not on PATH or in ~/.cargo/bin)'}",
         f"rounds: {w.rounds}, interleaved native/wasm; {pinning}; "
         f"load average before: {load_before}",
     ]
