@@ -80,8 +80,10 @@ pub(crate) fn run(
         ));
     }
     let wasi = wasi_ctx(&cx).map_err(|e| Error::Instantiate(format!("{e:#}")))?;
+    let max_fds = cx.table().max();
+    let capacity = max_fds as usize * RESOURCES_PER_FD;
     let mut table = ResourceTable::new();
-    table.set_max_capacity(cx.table().max() as usize * RESOURCES_PER_FD);
+    table.set_max_capacity(capacity);
     let host = ComponentHost { cx: cx.clone(), wasi, table, limits: Limiter::new(budget.clone()) };
     let mut store = Store::new(engine, host);
     store.limiter(|host| &mut host.limits);
@@ -110,11 +112,9 @@ pub(crate) fn run(
         Err(e) => match e.downcast_ref::<I32Exit>() {
             Some(exit) => Ok(exit.0),
             None if matches!(e.downcast_ref::<ResourceTableError>(), Some(ResourceTableError::Full)) => {
-                let max = cx.table().max();
                 Err(Error::Trap(format!(
-                    "the component holds more sockets, streams and files than --max-fds={max} allows \
-                     ({} resources); raise --max-fds",
-                    max as usize * RESOURCES_PER_FD
+                    "the component holds more sockets, streams and files than --max-fds={max_fds} \
+                     allows ({capacity} resources); raise --max-fds"
                 )))
             }
             None => Err(Error::Trap(crate::run::describe_trap(&e))),

@@ -707,21 +707,23 @@ mod tests {
 
     /// A module that makes a host call the watchdog cannot cut short, then returns or exits 0.
     fn after_a_slow_host_call(runtime: &mut Runtime, then: &str) -> Module {
-        let epochs = runtime.epochs_for(b"");
+        let binary = wat::parse_str(format!(
+            r#"(module
+                (import "test" "sleep_uninterruptibly" (func $sleep))
+                (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+                (memory (export "memory") 1)
+                (func (export "_start") (call $sleep) {then}))"#
+        ))
+        .expect("valid WAT");
+        // The engine `load_file` would choose for this module.
+        let epochs = runtime.epochs_for(&binary);
         let engine = runtime.engine(epochs).expect("an engine").clone();
         let mut linker = runtime.linker(&engine, SocketAbi::Wasi).expect("a linker");
         linker
             .func_wrap("test", "sleep_uninterruptibly", || std::thread::sleep(Duration::from_millis(300)))
             .expect("define the test import");
         runtime.linkers[epochs as usize][SocketAbi::Wasi as usize] = OnceLock::from(Ok(linker));
-        let wat = format!(
-            r#"(module
-                (import "test" "sleep_uninterruptibly" (func $sleep))
-                (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
-                (memory (export "memory") 1)
-                (func (export "_start") (call $sleep) {then}))"#
-        );
-        Module::new(&engine, wat).expect("compile the test module")
+        Module::new(&engine, binary).expect("compile the test module")
     }
 
     #[test]
