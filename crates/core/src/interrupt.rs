@@ -42,7 +42,9 @@ impl Interrupt {
     /// Polls `fds` until one is ready, `deadline` passes (then returns 0) or the instance is
     /// stopped (then returns its reason). Signals that interrupt poll are retried.
     pub fn wait(&self, fds: &mut [sys::PollFd], deadline: Option<Instant>) -> Result<usize> {
-        let mut set: Vec<sys::PollFd> = Vec::with_capacity(fds.len() + 1);
+        // The caller's fds and the wake fd; a blocking recv or send waits on one fd, and that
+        // wait stays off the heap.
+        let mut set: smallvec::SmallVec<[sys::PollFd; 8]> = smallvec::SmallVec::with_capacity(fds.len() + 1);
         loop {
             self.check()?;
             let timeout = match deadline {

@@ -109,6 +109,10 @@ pub struct Iovec {
     pub len: u32,
 }
 
+/// A decoded iovec array: guests pass one or two buffers almost always, so up to four stay
+/// off the heap (a recv or send per host call must not cost an allocation).
+pub type Iovecs = smallvec::SmallVec<[Iovec; 4]>;
+
 impl<'a> GuestMemory<'a> {
     /// Wraps the bytes of a plain (unshared) memory.
     pub fn new(bytes: &'a mut [u8]) -> Self {
@@ -301,18 +305,17 @@ impl<'a> GuestMemory<'a> {
 
     /// Decodes an array of `count` iovecs at `ptr` and checks that each buffer lies inside
     /// memory. More than [`MAX_IOVECS`] is EINVAL.
-    pub fn iovecs(&self, ptr: u32, count: u32) -> Result<Vec<Iovec>> {
+    pub fn iovecs(&self, ptr: u32, count: u32) -> Result<Iovecs> {
         if count > MAX_IOVECS {
             return Err(Errno::Inval.into());
         }
-        // No overflow: count is at most MAX_IOVECS.
-        let raw = self.read_bytes(ptr, count * 8)?;
-        let iovs: Vec<Iovec> = raw
-            .chunks_exact(8)
-            .map(|c| Iovec { buf: u32::decode(&c[..4]), len: u32::decode(&c[4..]) })
-            .collect();
-        for iov in &iovs {
+        // No overflow: count is at most MAX_IOVECS, and the array is checked whole first.
+        self.check(ptr, count * 8)?;
+        let mut iovs = Iovecs::with_capacity(count as usize);
+        for at in (0..count).map(|i| ptr + i * 8) {
+            let iov = Iovec { buf: self.read(at)?, len: self.read(at + 4)? };
             self.range(iov.buf, iov.len)?;
+            iovs.push(iov);
         }
         Ok(iovs)
     }
