@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-cargo test --workspace --locked "$@"
+cargo test --workspace --exclude containerd-shim-wasock --locked "$@"
+scripts/test-containerd.sh  # the containerd shim, end to end (skipped where containerd cannot run)
 bench/run.sh --quick --debug-wasock  # the benchmark harness still works (bench/; judges no speed)
 fuzz/ci.sh 20  # a short real fuzzing pass of every host import and the parsers (fuzz/)

@@ -256,9 +256,8 @@ impl LowArgs {
     }
 
     fn apply(&mut self, long: &str, value: String) -> Result<(), UsageError> {
-        let number = |what: &str| {
-            value.parse::<u64>().map_err(|_| UsageError(format!("--{what}={value}: expected a whole number")))
-        };
+        let number =
+            |what: &str| wasock::parse_number::<u64>(&format!("--{what}"), &value).map_err(UsageError);
         match long {
             "dir" => self.dirs.push(value),
             "map-dir" => {
@@ -283,21 +282,14 @@ impl LowArgs {
             "timeout" => self.timeout_ms = Some(number("timeout")?),
             "stack-size" => self.stack_size = Some(number("stack-size")? as usize),
             "max-threads" => {
-                let n = number("max-threads")?;
-                self.max_threads = Some(
-                    u32::try_from(n).map_err(|_| UsageError(format!("--max-threads={n} is too large")))?,
-                );
+                self.max_threads = Some(wasock::parse_number("--max-threads", &value).map_err(UsageError)?)
             }
             "heap-size" => {
                 number("heap-size")?;
             }
             "trace" => self.trace = true,
             "no-cache" => self.no_cache = true,
-            "max-fds" => {
-                let n = number("max-fds")?;
-                self.max_fds =
-                    Some(u32::try_from(n).map_err(|_| UsageError(format!("--max-fds={n} is too large")))?);
-            }
+            "max-fds" => self.max_fds = Some(wasock::parse_number("--max-fds", &value).map_err(UsageError)?),
             "max-memory" => self.max_memory = Some(number("max-memory")? as usize),
             "max-table-elements" => self.max_table_elements = Some(number("max-table-elements")? as usize),
             "allow-port-sharing" => self.allow_port_sharing = true,

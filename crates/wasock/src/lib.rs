@@ -29,6 +29,7 @@ mod bind;
 mod cache;
 mod component;
 mod limits;
+mod option;
 mod prepare;
 mod pthread;
 mod run;
@@ -36,6 +37,7 @@ mod threads;
 
 pub use bind::{MODULES, Unlinked};
 pub use limits::DEFAULT_MAX_TABLE_ELEMENTS;
+pub use option::parse_number;
 pub use run::{DEFAULT_MAX_THREADS, Error, Program, Runtime, RuntimeConfig, format_val};
 pub use wasmtime::component::Component;
 pub use wasmtime::{Module, Val};

@@ -229,8 +229,15 @@ impl Runtime {
 
     /// Compiles a `.wasm` (or `.wat`) file: a core module or a component.
     pub fn load_file(&self, path: &Path) -> Result<Program, Error> {
+        let bytes = std::fs::read(path)
+            .map_err(|e| Error::Load { path: path.to_path_buf(), reason: e.to_string() })?;
+        self.load_bytes(&bytes, path)
+    }
+
+    /// Compiles a program held in memory (a `.wasm` or `.wat` text), as [`Runtime::load_file`]
+    /// does a file's; `path` is only what a load error names (an OCI layer's, say).
+    pub fn load_bytes(&self, bytes: &[u8], path: &Path) -> Result<Program, Error> {
         let load_err = |reason: String| Error::Load { path: path.to_path_buf(), reason };
-        let bytes = std::fs::read(path).map_err(|e| load_err(e.to_string()))?;
         let looks_like_wat = bytes.iter().take_while(|b| b.is_ascii_whitespace()).count() < bytes.len()
             && matches!(bytes.iter().find(|b| !b.is_ascii_whitespace()), Some(b'(' | b';'));
         if !bytes.starts_with(b"\0asm") && !looks_like_wat {
@@ -239,10 +246,10 @@ impl Runtime {
             ));
         }
         let binary = if bytes.starts_with(b"\0asm") {
-            std::borrow::Cow::Borrowed(&bytes[..])
+            std::borrow::Cow::Borrowed(bytes)
         } else {
             std::borrow::Cow::Owned(
-                wat::parse_bytes(&bytes).map_err(|e| load_err(format!("{e:#}")))?.into_owned(),
+                wat::parse_bytes(bytes).map_err(|e| load_err(format!("{e:#}")))?.into_owned(),
             )
         };
         let engine = self.engine(self.epochs_for(&binary))?;
