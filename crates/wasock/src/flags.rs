@@ -7,6 +7,11 @@
 use std::ffi::OsString;
 use std::fmt::Write as _;
 
+// Compiled in here rather than taken from the library: this file is also built on its own
+// (the `flags` fuzz target, core's fuzz-corpus test), with std alone.
+#[path = "option.rs"]
+mod option;
+
 /// One flag: its names, the name of its value if it takes one, and its help.
 pub struct FlagDef {
     /// `--long` name, without dashes.
@@ -257,7 +262,7 @@ impl LowArgs {
 
     fn apply(&mut self, long: &str, value: String) -> Result<(), UsageError> {
         let number =
-            |what: &str| wasock::parse_number::<u64>(&format!("--{what}"), &value).map_err(UsageError);
+            |what: &str| option::parse_number::<u64>(&format!("--{what}"), &value).map_err(UsageError);
         match long {
             "dir" => self.dirs.push(value),
             "map-dir" => {
@@ -282,14 +287,14 @@ impl LowArgs {
             "timeout" => self.timeout_ms = Some(number("timeout")?),
             "stack-size" => self.stack_size = Some(number("stack-size")? as usize),
             "max-threads" => {
-                self.max_threads = Some(wasock::parse_number("--max-threads", &value).map_err(UsageError)?)
+                self.max_threads = Some(option::parse_number("--max-threads", &value).map_err(UsageError)?)
             }
             "heap-size" => {
                 number("heap-size")?;
             }
             "trace" => self.trace = true,
             "no-cache" => self.no_cache = true,
-            "max-fds" => self.max_fds = Some(wasock::parse_number("--max-fds", &value).map_err(UsageError)?),
+            "max-fds" => self.max_fds = Some(option::parse_number("--max-fds", &value).map_err(UsageError)?),
             "max-memory" => self.max_memory = Some(number("max-memory")? as usize),
             "max-table-elements" => self.max_table_elements = Some(number("max-table-elements")? as usize),
             "allow-port-sharing" => self.allow_port_sharing = true,
