@@ -16,12 +16,18 @@
 
 mod pool;
 mod resolve;
+mod rules;
 
 pub use pool::{AddrPool, Cidr};
 pub use resolve::{ResolveAllowList, ResolvePattern, lookup_name};
+pub use rules::{
+    ALLOW_NET, Call, DENY_NET, Direction, Host, LearnedAddrs, MAX_LEARNED, PortRange, Proto, Rule, RuleError,
+    is_public_unicast,
+};
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
 
 /// The network policy of one instance.
 #[derive(Clone, Debug, Default)]
@@ -34,6 +40,91 @@ pub struct Policy {
     /// any socket and SO_REUSEADDR on a datagram socket. Off by default, because the kernel
     /// then splits a host service's connections or datagrams with the guest's socket.
     pub allow_port_sharing: bool,
+    /// `--allow-net` rules. Not yet asked by the sockets (issue 15's next slice): only
+    /// [`Policy::decide`] reads them.
+    pub allow_net: Vec<Rule>,
+    /// `--deny-net` rules: they win over every allow.
+    pub deny_net: Vec<Rule>,
+    /// What this instance's lookups returned for names that name rules cover.
+    pub learned: LearnedAddrs,
+}
+
+/// What allowed or denied a call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DecidedBy<'a> {
+    /// An `--addr-pool` entry (any protocol, direction and port, as today).
+    AddrPool(Cidr),
+    /// An `--allow-net` rule whose host contains the address.
+    AllowRule(&'a Rule),
+    /// An `--allow-net` name rule: the address was returned by resolving `name`.
+    Learned {
+        /// The rule.
+        rule: &'a Rule,
+        /// The name it was resolved from (lower case).
+        name: Arc<str>,
+    },
+    /// A `--deny-net` rule.
+    DenyRule(&'a Rule),
+    /// Nothing allows it.
+    NoRule,
+}
+
+/// The answer of [`Policy::decide`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decision<'a> {
+    /// The call judged.
+    pub call: Call,
+    /// Its protocol.
+    pub proto: Proto,
+    /// The address the guest named.
+    pub addr: IpAddr,
+    /// The port the guest named.
+    pub port: u16,
+    /// The address that decided: on a denial the one refused (`0.0.0.0` reaches
+    /// `127.0.0.1`), else the first one the call reaches. IPv4-mapped forms are IPv4.
+    pub judged: IpAddr,
+    /// What decided.
+    pub by: DecidedBy<'a>,
+}
+
+impl Decision<'_> {
+    /// Whether the call may go ahead.
+    pub fn allowed(&self) -> bool {
+        matches!(self.by, DecidedBy::AddrPool(_) | DecidedBy::AllowRule(_) | DecidedBy::Learned { .. })
+    }
+
+    /// The flag that would allow a call no rule allowed, e.g.
+    /// `--allow-net=tcp:connect:127.0.0.2:8080`. `None` when allowed, or when a deny rule
+    /// decided (no allow overrides it).
+    pub fn flag_to_allow(&self) -> Option<String> {
+        (self.by == DecidedBy::NoRule)
+            .then(|| format!("{ALLOW_NET}={}", Rule::exactly(self.call, self.proto, self.judged, self.port)))
+    }
+}
+
+/// `allowed by --allow-net=RULE`, `denied by --deny-net=RULE`, `no rule allows it (allow it
+/// with --allow-net=...)`: the end of a trace or log line.
+impl fmt::Display for Decision<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.by {
+            DecidedBy::AddrPool(cidr) => write!(f, "allowed by --addr-pool={cidr}"),
+            DecidedBy::AllowRule(rule) => write!(f, "allowed by {ALLOW_NET}={rule}"),
+            DecidedBy::Learned { rule, name } => {
+                write!(f, "allowed by {ALLOW_NET}={rule} ({} is an address of {name})", self.judged)
+            }
+            DecidedBy::DenyRule(rule) => {
+                write!(f, "denied by {DENY_NET}={rule}, which wins over every allow")
+            }
+            DecidedBy::NoRule => {
+                let flag = self.flag_to_allow().unwrap_or_default();
+                if self.judged == self.addr.to_canonical() {
+                    write!(f, "no rule allows it (allow it with {flag})")
+                } else {
+                    write!(f, "it reaches {}, which no rule allows (allow it with {flag})", self.judged)
+                }
+            }
+        }
+    }
 }
 
 /// The addresses a connect or send to `ip` may reach. The kernel sends to the unspecified
@@ -62,6 +153,78 @@ impl Policy {
     /// pool does not grant, if any.
     pub fn refused_destination(&self, ip: IpAddr) -> Option<IpAddr> {
         reached_by_outgoing(ip).find(|&a| !self.addr_pool.allows(a))
+    }
+
+    /// Whether `call` over `proto` to or on `addr`:`port` is allowed, and what decided.
+    ///
+    /// Every address the kernel would use is judged ([`reached_by_outgoing`] for connect and
+    /// send_to; the address itself, IPv4-mapped as IPv4, for bind and listen), and all must
+    /// pass. For each: a `--deny-net` rule covering it denies, whatever allows it; else an
+    /// `--addr-pool` entry (any protocol, direction and port: today's meaning), an
+    /// `--allow-net` address, network or `public` rule, or an `--allow-net` name rule whose
+    /// name this instance resolved to it ([`Policy::learn`]) allows it. Name rules in
+    /// `--deny-net` refuse lookups ([`Policy::allows_resolving`]), not addresses: an address
+    /// carries no name when the guest connects to it.
+    pub fn decide(&self, call: Call, proto: Proto, addr: IpAddr, port: u16) -> Decision<'_> {
+        let direction = call.direction();
+        let decision = |judged: IpAddr, by: DecidedBy<'_>| Decision { call, proto, addr, port, judged, by };
+        let mut first_allowed = None;
+        let (first, second) = match direction {
+            Direction::Connect => {
+                let mut reached = reached_by_outgoing(addr);
+                (reached.next().unwrap_or(addr), reached.next())
+            }
+            Direction::Bind => (addr.to_canonical(), None),
+        };
+        for judged in std::iter::once(first).chain(second) {
+            if let Some(rule) = self.deny_net.iter().find(|r| r.covers(proto, direction, port) && r.host_contains(judged)) {
+                return decision(judged, DecidedBy::DenyRule(rule));
+            }
+            match self.allow_source(proto, direction, judged, port) {
+                Some(by) => {
+                    first_allowed.get_or_insert((judged, by));
+                }
+                None => return decision(judged, DecidedBy::NoRule),
+            }
+        }
+        let (judged, by) = first_allowed.unwrap_or((first, DecidedBy::NoRule));
+        decision(judged, by)
+    }
+
+    /// What allows `addr` (already canonical) for `proto`, `direction` and `port`, if anything.
+    fn allow_source(&self, proto: Proto, direction: Direction, addr: IpAddr, port: u16) -> Option<DecidedBy<'_>> {
+        if let Some(cidr) = self.addr_pool.grants().iter().find(|c| c.contains(addr)) {
+            return Some(DecidedBy::AddrPool(*cidr));
+        }
+        let covering = || self.allow_net.iter().filter(move |r| r.covers(proto, direction, port));
+        if let Some(rule) = covering().find(|r| r.host_contains(addr)) {
+            return Some(DecidedBy::AllowRule(rule));
+        }
+        // The lock is taken only when a name rule could decide.
+        covering().find_map(|rule| match &rule.host {
+            Host::Name(pattern) => {
+                let name = self.learned.find_name(addr, |n| pattern.matches(n))?;
+                Some(DecidedBy::Learned { rule, name })
+            }
+            _ => None,
+        })
+    }
+
+    /// Records that resolving `name` returned `addrs`, for the name rules that cover `name`
+    /// (nothing is kept when none does). The resolver calls this after every allowed lookup.
+    pub fn learn(&self, name: &str, addrs: impl IntoIterator<Item = IpAddr>) {
+        let Some(name) = lookup_name(name) else { return };
+        let covered = self.allow_net.iter().any(|r| matches!(&r.host, Host::Name(p) if p.matches(&name)));
+        if covered {
+            self.learned.insert(&name, addrs);
+        }
+    }
+
+    /// Whether the guest may resolve `name`: `--allow-resolve` or an `--allow-net` name rule
+    /// allows it, and no `--deny-net` name rule refuses it.
+    pub fn allows_resolving(&self, name: &str) -> bool {
+        let named = |rules: &[Rule]| rules.iter().any(|r| matches!(&r.host, Host::Name(p) if p.matches(name)));
+        !named(&self.deny_net) && (self.allow_resolve.allows(name) || named(&self.allow_net))
     }
 
     /// Whether a bind of an IPv6 socket to `ip` must be made IPv6-only: `::` also takes

@@ -16,6 +16,28 @@ pub struct Cidr {
 }
 
 impl Cidr {
+    /// The network of one address (full mask). An IPv4-mapped address is its IPv4 address,
+    /// as `::ffff:a.b.c.d/128` parses.
+    pub fn single(addr: IpAddr) -> Cidr {
+        let base = addr.to_canonical();
+        Cidr { base, prefix: if base.is_ipv4() { 32 } else { 128 } }
+    }
+
+    /// The base address as given (host bits kept).
+    pub fn base(&self) -> IpAddr {
+        self.base
+    }
+
+    /// The mask length.
+    pub fn prefix(&self) -> u8 {
+        self.prefix
+    }
+
+    /// Whether the network is one address (a full mask).
+    pub fn is_single(&self) -> bool {
+        self.prefix == if self.base.is_ipv4() { 32 } else { 128 }
+    }
+
     /// Whether `addr` is inside. IPv4-mapped IPv6 addresses are judged as the IPv4 address
     /// they carry, so `::ffff:a.b.c.d` is no way around an IPv4 pool.
     pub fn contains(&self, addr: IpAddr) -> bool {
