@@ -611,6 +611,34 @@ pub fn policy(input: &[u8]) {
             }
         }
     }
+    if let Ok(rules) = crate::policy::Rule::parse_list(crate::policy::ALLOW_NET, &text) {
+        use crate::policy::{Call, Proto, Rule};
+        let mut octets = [0u8; 16];
+        for (o, b) in octets.iter_mut().zip(input.iter().rev()) {
+            *o = *b;
+        }
+        let port = u16::from_le_bytes([octets[0], octets[1]]);
+        let mut policy = Policy { allow_net: rules.clone(), deny_net: rules.clone(), ..Policy::default() };
+        for rule in &rules {
+            let shown = rule.to_string();
+            let again = Rule::parse(&shown).unwrap_or_else(|e| panic!("{text:?} parsed, its rule {shown:?} not: {e}"));
+            assert_eq!(&again, rule, "{text:?} → {shown:?} does not parse back to the same rule");
+        }
+        // Deny rules win: with the same rules on both sides, only an address learned for a
+        // name rule can be allowed (deny name rules refuse lookups, not addresses).
+        for addr in [IpAddr::from(octets), IpAddr::from([octets[0], octets[1], octets[2], octets[3]])] {
+            policy.learn("a.example.com", [addr]);
+            for call in [Call::Bind, Call::Listen, Call::Connect, Call::SendTo] {
+                for proto in [Proto::Tcp, Proto::Udp] {
+                    let d = policy.decide(call, proto, addr, port);
+                    let learned = matches!(d.by, crate::policy::DecidedBy::Learned { .. });
+                    assert!(!d.allowed() || learned, "{text:?}: {call} {addr} {d}");
+                }
+            }
+        }
+        policy.deny_net.clear();
+        let _ = policy.decide(Call::Connect, Proto::Tcp, IpAddr::from(octets), port);
+    }
     if let Ok(cidrs) = AddrPool::parse_list(&text) {
         let mut pool = AddrPool::default();
         for c in cidrs {

@@ -167,7 +167,7 @@ impl Policy {
     /// carries no name when the guest connects to it.
     pub fn decide(&self, call: Call, proto: Proto, addr: IpAddr, port: u16) -> Decision<'_> {
         let direction = call.direction();
-        let decision = |judged: IpAddr, by: DecidedBy<'_>| Decision { call, proto, addr, port, judged, by };
+        let decision = |judged: IpAddr, by| Decision { call, proto, addr, port, judged, by };
         let mut first_allowed = None;
         let (first, second) = match direction {
             Direction::Connect => {
@@ -177,7 +177,9 @@ impl Policy {
             Direction::Bind => (addr.to_canonical(), None),
         };
         for judged in std::iter::once(first).chain(second) {
-            if let Some(rule) = self.deny_net.iter().find(|r| r.covers(proto, direction, port) && r.host_contains(judged)) {
+            if let Some(rule) =
+                self.deny_net.iter().find(|r| r.covers(proto, direction, port) && r.host_contains(judged))
+            {
                 return decision(judged, DecidedBy::DenyRule(rule));
             }
             match self.allow_source(proto, direction, judged, port) {
@@ -192,7 +194,13 @@ impl Policy {
     }
 
     /// What allows `addr` (already canonical) for `proto`, `direction` and `port`, if anything.
-    fn allow_source(&self, proto: Proto, direction: Direction, addr: IpAddr, port: u16) -> Option<DecidedBy<'_>> {
+    fn allow_source(
+        &self,
+        proto: Proto,
+        direction: Direction,
+        addr: IpAddr,
+        port: u16,
+    ) -> Option<DecidedBy<'_>> {
         if let Some(cidr) = self.addr_pool.grants().iter().find(|c| c.contains(addr)) {
             return Some(DecidedBy::AddrPool(*cidr));
         }
@@ -223,7 +231,8 @@ impl Policy {
     /// Whether the guest may resolve `name`: `--allow-resolve` or an `--allow-net` name rule
     /// allows it, and no `--deny-net` name rule refuses it.
     pub fn allows_resolving(&self, name: &str) -> bool {
-        let named = |rules: &[Rule]| rules.iter().any(|r| matches!(&r.host, Host::Name(p) if p.matches(name)));
+        let named =
+            |rules: &[Rule]| rules.iter().any(|r| matches!(&r.host, Host::Name(p) if p.matches(name)));
         !named(&self.deny_net) && (self.allow_resolve.allows(name) || named(&self.allow_net))
     }
 

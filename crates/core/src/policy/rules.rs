@@ -189,7 +189,9 @@ impl fmt::Display for Host {
             },
             // The trailing dot keeps a host called `bind` or `public` from reading as the
             // keyword when the rule is parsed again.
-            Host::Name(ResolvePattern::Exact(name)) if KEYWORDS.contains(&name.as_str()) => write!(f, "{name}."),
+            Host::Name(ResolvePattern::Exact(name)) if KEYWORDS.contains(&name.as_str()) => {
+                write!(f, "{name}.")
+            }
             Host::Name(ResolvePattern::Exact(name)) => f.write_str(name),
             Host::Name(ResolvePattern::Suffix(suffix)) => write!(f, "*{suffix}"),
             Host::Name(ResolvePattern::Any) => f.write_str("*"),
@@ -251,7 +253,11 @@ impl Rule {
             let problem = if items.len() == 1 {
                 format!("the value is empty; write one or more rules {GRAMMAR}, separated by ','")
             } else {
-                format!("rule {} of {} is empty; separate rules with a single ',' and no trailing ','", empty + 1, items.len())
+                format!(
+                    "rule {} of {} is empty; separate rules with a single ',' and no trailing ','",
+                    empty + 1,
+                    items.len()
+                )
             };
             return Err(RuleError { flag, rule: list.to_string(), problem });
         }
@@ -326,7 +332,9 @@ fn parse_rule(text: &str) -> Result<Rule, String> {
         match word.as_str() {
             "tcp" | "udp" => {
                 if proto.is_some() {
-                    return Err("the protocol is given twice; write one of tcp: or udp:, or neither for both".into());
+                    return Err(
+                        "the protocol is given twice; write one of tcp: or udp:, or neither for both".into(),
+                    );
                 }
                 if let Some(d) = direction {
                     return Err(format!("the protocol comes before the direction: write {word}:{d}:{after}"));
@@ -336,7 +344,8 @@ fn parse_rule(text: &str) -> Result<Rule, String> {
             "connect" | "bind" => {
                 if direction.is_some() {
                     return Err(
-                        "the direction is given twice; write one of connect: or bind:, or neither for both".into()
+                        "the direction is given twice; write one of connect: or bind:, or neither for both"
+                            .into(),
                     );
                 }
                 direction = Some(if word == "bind" { Direction::Bind } else { Direction::Connect });
@@ -354,7 +363,9 @@ fn parse_rule(text: &str) -> Result<Rule, String> {
 
     let (host, ports) = if let Some(bracketed) = rest.strip_prefix('[') {
         let Some((inside, after)) = bracketed.split_once(']') else {
-            return Err(format!("'[' is not closed; write an IPv6 address as [::1] or [::1]:8080, not '{rest}'"));
+            return Err(format!(
+                "'[' is not closed; write an IPv6 address as [::1] or [::1]:8080, not '{rest}'"
+            ));
         };
         let ports = match after.strip_prefix(':') {
             _ if after.is_empty() => None,
@@ -402,22 +413,31 @@ fn too_many_colons(rest: &str, first: &str) -> String {
         return format!("an IPv6 address goes in brackets: write [{addr}]:PORT");
     }
     if !first.is_empty() && first.bytes().all(|b| b.is_ascii_alphabetic()) {
-        return format!("'{first}' is not a protocol (tcp, udp) or a direction (connect, bind); a rule is {GRAMMAR}");
+        return format!(
+            "'{first}' is not a protocol (tcp, udp) or a direction (connect, bind); a rule is {GRAMMAR}"
+        );
     }
-    format!("'{rest}' has more than one ':' after the host; a rule is {GRAMMAR}, with IPv6 addresses in brackets")
+    format!(
+        "'{rest}' has more than one ':' after the host; a rule is {GRAMMAR}, with IPv6 addresses in brackets"
+    )
 }
 
 /// The inside of `[...]`: an IPv6 address or network.
 fn parse_bracketed(inside: &str) -> Result<Host, String> {
     if inside.is_empty() {
-        return Err("the brackets are empty; write an IPv6 address such as [::1] or a network such as [fd00::/8]".into());
+        return Err(
+            "the brackets are empty; write an IPv6 address such as [::1] or a network such as [fd00::/8]"
+                .into(),
+        );
     }
     let addr = inside.split_once('/').map_or(inside, |(addr, _)| addr);
     if addr.parse::<Ipv4Addr>().is_ok() {
         return Err(format!("brackets are for IPv6 only; write {inside} without them"));
     }
     if addr.contains('%') {
-        return Err(format!("'{addr}' has a zone index ('%'), which rules do not take; write the address alone"));
+        return Err(format!(
+            "'{addr}' has a zone index ('%'), which rules do not take; write the address alone"
+        ));
     }
     let Ok(v6) = addr.parse::<Ipv6Addr>() else {
         return Err(format!("'{addr}' is not an IPv6 address; write one such as [::1] or [2001:db8::1]"));
@@ -432,7 +452,9 @@ fn parse_bracketed(inside: &str) -> Result<Host, String> {
 /// A host outside brackets: `public`, an IPv4 address or network, or a name.
 fn parse_bare(host: &str) -> Result<Host, String> {
     if host.is_empty() {
-        return Err(format!("the host is missing before ':'; write an address, a network, a name or public, as in {GRAMMAR}"));
+        return Err(format!(
+            "the host is missing before ':'; write an address, a network, a name or public, as in {GRAMMAR}"
+        ));
     }
     if host.eq_ignore_ascii_case("public") {
         return Ok(Host::Public);
@@ -473,9 +495,13 @@ fn parse_name(host: &str) -> Result<ResolvePattern, String> {
         ));
     }
     if !host.is_ascii() {
-        return Err(format!("'{host}' is not ASCII; write an international name in its xn-- (punycode) form"));
+        return Err(format!(
+            "'{host}' is not ASCII; write an international name in its xn-- (punycode) form"
+        ));
     }
-    if let Some(c) = host.chars().find(|&c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '*'))) {
+    if let Some(c) =
+        host.chars().find(|&c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '*')))
+    {
         return Err(format!(
             "'{host}' is not an address or a host name: {c:?} is not allowed (names are letters, digits, '-', '_' and '.')"
         ));
@@ -490,10 +516,15 @@ fn parse_name(host: &str) -> Result<ResolvePattern, String> {
         return Err(format!("the name is {} bytes long; a DNS name has at most {MAX_NAME}", name.len()));
     }
     if let Some(label) = name.split('.').find(|label| label.len() > MAX_LABEL) {
-        return Err(format!("the label '{label}' is {} bytes long; a DNS label has at most {MAX_LABEL}", label.len()));
+        return Err(format!(
+            "the label '{label}' is {} bytes long; a DNS label has at most {MAX_LABEL}",
+            label.len()
+        ));
     }
     if host.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        return Err(format!("'{host}' is not an IPv4 address; write four decimal numbers 0-255, e.g. 127.0.0.1"));
+        return Err(format!(
+            "'{host}' is not an IPv4 address; write four decimal numbers 0-255, e.g. 127.0.0.1"
+        ));
     }
     if name.rsplit('.').next().is_some_and(|last| last.starts_with(|c: char| c.is_ascii_digit())) {
         return Err(format!(
@@ -513,7 +544,8 @@ fn parse_ports(text: &str) -> Result<PortRange, String> {
         return Ok(PortRange::single(parse_port(text, text)?));
     };
     let (low, high) = (parse_port(low, text)?, parse_port(high, text)?);
-    PortRange::new(low, high).ok_or_else(|| format!("the port range {low}-{high} is backwards; write {high}-{low}"))
+    PortRange::new(low, high)
+        .ok_or_else(|| format!("the port range {low}-{high} is backwards; write {high}-{low}"))
 }
 
 fn parse_port(port: &str, ports: &str) -> Result<u16, String> {
@@ -744,36 +776,114 @@ mod tests {
     fn bad_rules_say_what_is_wrong() {
         let table = [
             ("127.0.0.1:99999", "--allow-net=127.0.0.1:99999: port 99999 is out of range (0-65535)"),
-            ("127.0.0.1:9000-8000", "--allow-net=127.0.0.1:9000-8000: the port range 9000-8000 is backwards; write 8000-9000"),
-            ("127.0.0.1:", "--allow-net=127.0.0.1:: the port is missing after ':'; write HOST:PORT or HOST:LOW-HIGH, or leave out ':' for every port"),
-            ("127.0.0.1:-5", "--allow-net=127.0.0.1:-5: the port range '-5' lacks a port; write LOW-HIGH, e.g. 8000-8080"),
-            ("127.0.0.1:http", "--allow-net=127.0.0.1:http: 'http' is not a port; write a decimal number 0-65535, or LOW-HIGH"),
-            ("127.0.0.1/33", "--allow-net=127.0.0.1/33: the mask /33 is out of range: an IPv4 mask is 0 to 32"),
+            (
+                "127.0.0.1:9000-8000",
+                "--allow-net=127.0.0.1:9000-8000: the port range 9000-8000 is backwards; write 8000-9000",
+            ),
+            (
+                "127.0.0.1:",
+                "--allow-net=127.0.0.1:: the port is missing after ':'; write HOST:PORT or HOST:LOW-HIGH, or leave out ':' for every port",
+            ),
+            (
+                "127.0.0.1:-5",
+                "--allow-net=127.0.0.1:-5: the port range '-5' lacks a port; write LOW-HIGH, e.g. 8000-8080",
+            ),
+            (
+                "127.0.0.1:http",
+                "--allow-net=127.0.0.1:http: 'http' is not a port; write a decimal number 0-65535, or LOW-HIGH",
+            ),
+            (
+                "127.0.0.1/33",
+                "--allow-net=127.0.0.1/33: the mask /33 is out of range: an IPv4 mask is 0 to 32",
+            ),
             ("[::1/129]", "--allow-net=[::1/129]: the mask /129 is out of range: an IPv6 mask is 0 to 128"),
-            ("::1", "--allow-net=::1: an IPv6 address goes in brackets: write [::1] for that address on every port, or [:]:1 for port 1 of :"),
-            ("::1:80", "--allow-net=::1:80: an IPv6 address goes in brackets: write [::1:80] for that address on every port, or [::1]:80 for port 80 of ::1"),
-            ("fd00::/8", "--allow-net=fd00::/8: an IPv6 address goes in brackets: write [fd00::/8], or [fd00::/8]:PORT"),
-            ("[127.0.0.1]:80", "--allow-net=[127.0.0.1]:80: brackets are for IPv6 only; write 127.0.0.1 without them"),
-            ("[::1", "--allow-net=[::1: '[' is not closed; write an IPv6 address as [::1] or [::1]:8080, not '[::1'"),
+            ("::1", "--allow-net=::1: an IPv6 address goes in brackets: write [::1], or [::1]:PORT"),
+            (
+                "::1:80",
+                "--allow-net=::1:80: an IPv6 address goes in brackets: write [::1:80] for that address on every port, or [::1]:80 for port 80 of ::1",
+            ),
+            (
+                "fd00::/8",
+                "--allow-net=fd00::/8: an IPv6 address goes in brackets: write [fd00::/8], or [fd00::/8]:PORT",
+            ),
+            (
+                "[127.0.0.1]:80",
+                "--allow-net=[127.0.0.1]:80: brackets are for IPv6 only; write 127.0.0.1 without them",
+            ),
+            (
+                "[::1",
+                "--allow-net=[::1: '[' is not closed; write an IPv6 address as [::1] or [::1]:8080, not '[::1'",
+            ),
             ("[::1]80", "--allow-net=[::1]80: after ']' comes ':PORT', ':LOW-HIGH' or nothing, not '80'"),
-            ("[]", "--allow-net=[]: the brackets are empty; write an IPv6 address such as [::1] or a network such as [fd00::/8]"),
-            ("tcp:", "--allow-net=tcp:: the host is missing after 'tcp:'; write an address, a network, a name or public, as in tcp:127.0.0.1 or tcp:localhost:8080"),
-            (":80", "--allow-net=:80: the host is missing before ':'; write an address, a network, a name or public, as in [tcp|udp:][connect|bind:]HOST[:PORT|:LOW-HIGH]"),
-            ("tcp:udp:x", "--allow-net=tcp:udp:x: the protocol is given twice; write one of tcp: or udp:, or neither for both"),
-            ("connect:tcp:x:1", "--allow-net=connect:tcp:x:1: the protocol comes before the direction: write tcp:connect:x:1"),
-            ("bind:connect:x", "--allow-net=bind:connect:x: the direction is given twice; write one of connect: or bind:, or neither for both"),
-            ("sctp:x:1", "--allow-net=sctp:x:1: 'sctp' is not a protocol (tcp, udp) or a direction (connect, bind); a rule is [tcp|udp:][connect|bind:]HOST[:PORT|:LOW-HIGH]"),
-            ("127.1", "--allow-net=127.1: '127.1' is not an IPv4 address; write four decimal numbers 0-255, e.g. 127.0.0.1"),
-            ("0x7f.0.0.1", "--allow-net=0x7f.0.0.1: '0x7f.0.0.1' ends in a label that starts with a digit, which resolvers may read as an IPv4 address; write the address as four decimal numbers, e.g. 127.0.0.1"),
-            ("*", "--allow-net=*: '*' alone would allow every address that any name resolves to; write public for every public address, or the networks 0.0.0.0/0 and [::]/0 for every address"),
-            ("*example.com", "--allow-net=*example.com: a wildcard must be '*.' followed by a domain, as in *.example.com"),
-            ("a..b", "--allow-net=a..b: a name has no empty labels ('..' or a leading '.'), as in localhost or *.example.com"),
-            ("ex/ample", "--allow-net=ex/ample: 'ex' is not an IPv4 address, and only addresses take a mask; write e.g. 10.0.0.0/8, or a name without '/'"),
-            ("exa$mple", "--allow-net=exa$mple: 'exa$mple' is not an address or a host name: '$' is not allowed (names are letters, digits, '-', '_' and '.')"),
-            ("bücher.de", "--allow-net=bücher.de: 'bücher.de' is not ASCII; write an international name in its xn-- (punycode) form"),
-            ("tcp", "--allow-net=tcp: 'tcp' is a keyword and needs a host after it (tcp:HOST); a host named tcp is written with its trailing dot, tcp."),
+            (
+                "[]",
+                "--allow-net=[]: the brackets are empty; write an IPv6 address such as [::1] or a network such as [fd00::/8]",
+            ),
+            (
+                "tcp:",
+                "--allow-net=tcp:: the host is missing after 'tcp:'; write an address, a network, a name or public, as in tcp:127.0.0.1 or tcp:localhost:8080",
+            ),
+            (
+                ":80",
+                "--allow-net=:80: the host is missing before ':'; write an address, a network, a name or public, as in [tcp|udp:][connect|bind:]HOST[:PORT|:LOW-HIGH]",
+            ),
+            (
+                "tcp:udp:x",
+                "--allow-net=tcp:udp:x: the protocol is given twice; write one of tcp: or udp:, or neither for both",
+            ),
+            (
+                "connect:tcp:x:1",
+                "--allow-net=connect:tcp:x:1: the protocol comes before the direction: write tcp:connect:x:1",
+            ),
+            (
+                "bind:connect:x",
+                "--allow-net=bind:connect:x: the direction is given twice; write one of connect: or bind:, or neither for both",
+            ),
+            (
+                "sctp:x:1",
+                "--allow-net=sctp:x:1: 'sctp' is not a protocol (tcp, udp) or a direction (connect, bind); a rule is [tcp|udp:][connect|bind:]HOST[:PORT|:LOW-HIGH]",
+            ),
+            (
+                "127.1",
+                "--allow-net=127.1: '127.1' is not an IPv4 address; write four decimal numbers 0-255, e.g. 127.0.0.1",
+            ),
+            (
+                "0x7f.0.0.1",
+                "--allow-net=0x7f.0.0.1: '0x7f.0.0.1' ends in a label that starts with a digit, which resolvers may read as an IPv4 address; write the address as four decimal numbers, e.g. 127.0.0.1",
+            ),
+            (
+                "*",
+                "--allow-net=*: '*' alone would allow every address that any name resolves to; write public for every public address, or the networks 0.0.0.0/0 and [::]/0 for every address",
+            ),
+            (
+                "*example.com",
+                "--allow-net=*example.com: a wildcard must be '*.' followed by a domain, as in *.example.com",
+            ),
+            (
+                "a..b",
+                "--allow-net=a..b: a name has no empty labels ('..' or a leading '.'), as in localhost or *.example.com",
+            ),
+            (
+                "ex/ample",
+                "--allow-net=ex/ample: 'ex' is not an IPv4 address, and only addresses take a mask; write e.g. 10.0.0.0/8, or a name without '/'",
+            ),
+            (
+                "exa$mple",
+                "--allow-net=exa$mple: 'exa$mple' is not an address or a host name: '$' is not allowed (names are letters, digits, '-', '_' and '.')",
+            ),
+            (
+                "bücher.de",
+                "--allow-net=bücher.de: 'bücher.de' is not ASCII; write an international name in its xn-- (punycode) form",
+            ),
+            (
+                "tcp",
+                "--allow-net=tcp: 'tcp' is a keyword and needs a host after it (tcp:HOST); a host named tcp is written with its trailing dot, tcp.",
+            ),
             ("a b", "--allow-net=a b: a rule contains no blanks or control characters, and this one has ' '"),
-            ("", "--allow-net=: the rule is empty; write [tcp|udp:][connect|bind:]HOST[:PORT|:LOW-HIGH], e.g. tcp:127.0.0.1:8080"),
+            (
+                "",
+                "--allow-net=: the rule is empty; write [tcp|udp:][connect|bind:]HOST[:PORT|:LOW-HIGH], e.g. tcp:127.0.0.1:8080",
+            ),
         ];
         for (text, message) in table {
             let e = Rule::parse(text).unwrap_err();
@@ -789,7 +899,10 @@ mod tests {
     fn lists_refuse_empty_rules_and_name_the_flag() {
         assert_eq!(Rule::parse_list(ALLOW_NET, "127.0.0.1:80, [::1]:80").unwrap().len(), 2);
         let e = Rule::parse_list(DENY_NET, "127.0.0.1,,::1").unwrap_err();
-        assert_eq!(e.to_string(), "--deny-net=127.0.0.1,,::1: rule 2 of 3 is empty; separate rules with a single ',' and no trailing ','");
+        assert_eq!(
+            e.to_string(),
+            "--deny-net=127.0.0.1,,::1: rule 2 of 3 is empty; separate rules with a single ',' and no trailing ','"
+        );
         let e = Rule::parse_list(DENY_NET, "").unwrap_err();
         assert!(e.problem.starts_with("the value is empty"), "{e}");
         let e = Rule::parse_list(DENY_NET, "127.0.0.1,10.0.0.1:70000").unwrap_err();
@@ -853,11 +966,29 @@ mod tests {
     fn addr_pool_answers_as_today() {
         for pool in ["127.0.0.1/32,::1/128", "0.0.0.0/32", "127.0.0.1/15", "::/0", "0.0.0.0/0,::/128", ""] {
             let p = policy("", "", pool);
-            for addr in ["127.0.0.1", "127.1.2.3", "127.2.0.1", "0.0.0.0", "::", "::1", "::ffff:127.0.0.1", "10.1.2.3", "2001:db8::1"] {
+            for addr in [
+                "127.0.0.1",
+                "127.1.2.3",
+                "127.2.0.1",
+                "0.0.0.0",
+                "::",
+                "::1",
+                "::ffff:127.0.0.1",
+                "10.1.2.3",
+                "2001:db8::1",
+            ] {
                 let a = ip(addr);
                 for (proto, port) in [(Proto::Tcp, 0), (Proto::Udp, 65535), (Proto::Tcp, 80)] {
-                    assert_eq!(p.decide(Call::Bind, proto, a, port).allowed(), p.addr_pool.allows(a), "bind {addr} in {pool}");
-                    assert_eq!(p.decide(Call::Listen, proto, a, port).allowed(), p.addr_pool.allows(a), "listen {addr} in {pool}");
+                    assert_eq!(
+                        p.decide(Call::Bind, proto, a, port).allowed(),
+                        p.addr_pool.allows(a),
+                        "bind {addr} in {pool}"
+                    );
+                    assert_eq!(
+                        p.decide(Call::Listen, proto, a, port).allowed(),
+                        p.addr_pool.allows(a),
+                        "listen {addr} in {pool}"
+                    );
                     let today = p.refused_destination(a);
                     for call in [Call::Connect, Call::SendTo] {
                         let d = p.decide(call, proto, a, port);
@@ -870,28 +1001,77 @@ mod tests {
             }
         }
         let p = policy("", "", "127.0.0.0/8");
-        assert_eq!(p.decide(Call::Connect, Proto::Tcp, ip("127.0.0.9"), 1).to_string(), "allowed by --addr-pool=127.0.0.0/8");
+        assert_eq!(
+            p.decide(Call::Connect, Proto::Tcp, ip("127.0.0.9"), 1).to_string(),
+            "allowed by --addr-pool=127.0.0.0/8"
+        );
     }
 
     #[test]
     fn public_excludes_every_special_range() {
         let not_public = [
-            "127.0.0.1", "0.0.0.0", "0.1.2.3", "10.0.0.1", "172.16.0.1", "172.31.255.255", "192.168.1.1",
-            "169.254.169.254", "169.254.0.1", "100.64.0.1", "100.127.255.255", "100.100.100.200", "224.0.0.1",
-            "239.255.255.250", "255.255.255.255", "240.0.0.1", "192.0.2.1", "198.51.100.7", "203.0.113.9",
-            "198.18.0.1", "198.19.255.255", "192.0.0.192", "192.88.99.1", "168.63.129.16",
-            "::", "::1", "fe80::1", "fc00::1", "fd00:ec2::254", "ff02::1", "2001:db8::1", "3fff::1",
-            "2001::1", "::ffff:169.254.169.254", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "::127.0.0.1",
-            "64:ff9b::a9fe:a9fe", "64:ff9b::10.0.0.1", "64:ff9b:1::8.8.8.8", "2002:a9fe:a9fe::1", "2002:0a00:0001::",
-            "100::1", "5f00::1",
+            "127.0.0.1",
+            "0.0.0.0",
+            "0.1.2.3",
+            "10.0.0.1",
+            "172.16.0.1",
+            "172.31.255.255",
+            "192.168.1.1",
+            "169.254.169.254",
+            "169.254.0.1",
+            "100.64.0.1",
+            "100.127.255.255",
+            "100.100.100.200",
+            "224.0.0.1",
+            "239.255.255.250",
+            "255.255.255.255",
+            "240.0.0.1",
+            "192.0.2.1",
+            "198.51.100.7",
+            "203.0.113.9",
+            "198.18.0.1",
+            "198.19.255.255",
+            "192.0.0.192",
+            "192.88.99.1",
+            "168.63.129.16",
+            "::",
+            "::1",
+            "fe80::1",
+            "fc00::1",
+            "fd00:ec2::254",
+            "ff02::1",
+            "2001:db8::1",
+            "3fff::1",
+            "2001::1",
+            "::ffff:169.254.169.254",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "::127.0.0.1",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b::10.0.0.1",
+            "64:ff9b:1::8.8.8.8",
+            "2002:a9fe:a9fe::1",
+            "2002:0a00:0001::",
+            "100::1",
+            "5f00::1",
         ];
         for a in not_public {
             assert!(!is_public_unicast(ip(a)), "{a} is not public");
         }
         let public = [
-            "8.8.8.8", "1.1.1.1", "93.184.216.34", "172.32.0.1", "100.128.0.1", "169.255.0.1", "198.20.0.1",
-            "223.255.255.254", "2606:4700:4700::1111", "2001:4860:4860::8888", "::ffff:8.8.8.8",
-            "64:ff9b::8.8.8.8", "2002:0808:0808::1",
+            "8.8.8.8",
+            "1.1.1.1",
+            "93.184.216.34",
+            "172.32.0.1",
+            "100.128.0.1",
+            "169.255.0.1",
+            "198.20.0.1",
+            "223.255.255.254",
+            "2606:4700:4700::1111",
+            "2001:4860:4860::8888",
+            "::ffff:8.8.8.8",
+            "64:ff9b::8.8.8.8",
+            "2002:0808:0808::1",
         ];
         for a in public {
             assert!(is_public_unicast(ip(a)), "{a} is public");
@@ -916,10 +1096,16 @@ mod tests {
         assert!(allows(&p, Call::Bind, Proto::Tcp, "::1", 8080));
         assert!(!allows(&p, Call::Connect, Proto::Tcp, "127.0.0.1", 8081), "the rule's port only");
         assert!(!allows(&p, Call::Connect, Proto::Tcp, "127.0.0.2", 8080));
-        assert!(!allows(&p, Call::Connect, Proto::Tcp, "127.0.0.1", 443), "learned for localhost, not example.com");
+        assert!(
+            !allows(&p, Call::Connect, Proto::Tcp, "127.0.0.1", 443),
+            "learned for localhost, not example.com"
+        );
         p.learn("a.example.com", [ip("93.184.216.34")]);
         let d = p.decide(Call::Connect, Proto::Tcp, ip("93.184.216.34"), 443);
-        assert_eq!(d.to_string(), "allowed by --allow-net=*.example.com:443 (93.184.216.34 is an address of a.example.com)");
+        assert_eq!(
+            d.to_string(),
+            "allowed by --allow-net=*.example.com:443 (93.184.216.34 is an address of a.example.com)"
+        );
         assert!(p.clone().learned.is_empty(), "a clone is another instance");
         assert!(p.allows_resolving("localhost") && p.allows_resolving("b.example.com"));
         assert!(!p.allows_resolving("example.com") && !p.allows_resolving("elsewhere.org"));
@@ -943,7 +1129,18 @@ mod tests {
     fn display_parses_back() {
         let protos = ["", "tcp:", "UDP:"];
         let dirs = ["", "connect:", "Bind:"];
-        let hosts = ["1.2.3.4", "10.0.0.0/8", "[::1]", "[fe80::/10]", "[::ffff:1.2.3.4/120]", "Host.Example.", "*.x.org", "public", "tcp.", "PUBLIC."];
+        let hosts = [
+            "1.2.3.4",
+            "10.0.0.0/8",
+            "[::1]",
+            "[fe80::/10]",
+            "[::ffff:1.2.3.4/120]",
+            "Host.Example.",
+            "*.x.org",
+            "public",
+            "tcp.",
+            "PUBLIC.",
+        ];
         let ports = ["", ":0", ":65535", ":1-2", ":0-65535", ":007"];
         let mut n = 0;
         for proto in protos {
