@@ -621,7 +621,8 @@ pub fn policy(input: &[u8]) {
         let mut policy = Policy { allow_net: rules.clone(), deny_net: rules.clone(), ..Policy::default() };
         for rule in &rules {
             let shown = rule.to_string();
-            let again = Rule::parse(&shown).unwrap_or_else(|e| panic!("{text:?} parsed, its rule {shown:?} not: {e}"));
+            let again = Rule::parse(&shown)
+                .unwrap_or_else(|e| panic!("{text:?} parsed, its rule {shown:?} not: {e}"));
             assert_eq!(&again, rule, "{text:?} → {shown:?} does not parse back to the same rule");
         }
         // Deny rules win: with the same rules on both sides, only an address learned for a

@@ -15,12 +15,17 @@ pub struct Cidr {
     prefix: u8,
 }
 
+/// The bits of an address of `ip`'s family: a full mask's length.
+fn address_bits(ip: IpAddr) -> u8 {
+    if ip.is_ipv4() { 32 } else { 128 }
+}
+
 impl Cidr {
     /// The network of one address (full mask). An IPv4-mapped address is its IPv4 address,
     /// as `::ffff:a.b.c.d/128` parses.
     pub fn single(addr: IpAddr) -> Cidr {
         let base = addr.to_canonical();
-        Cidr { base, prefix: if base.is_ipv4() { 32 } else { 128 } }
+        Cidr { base, prefix: address_bits(base) }
     }
 
     /// The base address as given (host bits kept).
@@ -35,7 +40,7 @@ impl Cidr {
 
     /// Whether the network is one address (a full mask).
     pub fn is_single(&self) -> bool {
-        self.prefix == if self.base.is_ipv4() { 32 } else { 128 }
+        self.prefix == address_bits(self.base)
     }
 
     /// Whether `addr` is inside. IPv4-mapped IPv6 addresses are judged as the IPv4 address
@@ -58,7 +63,7 @@ impl Cidr {
     /// all-zero base with a mask that is neither 0 (every address here too) nor the full
     /// width (the wildcard address alone, which servers grant to bind it).
     pub fn wamr_warning(&self) -> Option<String> {
-        let width = if self.base.is_ipv4() { 32 } else { 128 };
+        let width = address_bits(self.base);
         if !self.wamr_reads_as_every_address() || self.prefix == 0 || self.prefix == width {
             return None;
         }
@@ -97,7 +102,7 @@ impl FromStr for Cidr {
         if mask.is_empty() {
             return Err(err("the mask is missing after '/'; write ADDRESS/MASK, e.g. 127.0.0.1/32".into()));
         }
-        let width: u32 = if base.is_ipv4() { 32 } else { 128 };
+        let width = u32::from(address_bits(base));
         let prefix: u32 = if mask.bytes().all(|b| b.is_ascii_digit()) {
             mask.parse().unwrap_or(u32::MAX)
         } else {
@@ -158,7 +163,7 @@ impl AddrPool {
     /// has an all-zero entry of the same family, how that entry differs from WAMR's reading.
     pub fn denial_hint(&self, ip: IpAddr) -> String {
         let ip = ip.to_canonical();
-        let width = if ip.is_ipv4() { 32 } else { 128 };
+        let width = address_bits(ip);
         let mut hint = format!("allow it with --addr-pool={ip}/{width}");
         if let Some(zero) =
             self.grants.iter().find(|c| c.wamr_reads_as_every_address() && c.base.is_ipv4() == ip.is_ipv4())
