@@ -21,7 +21,7 @@ mod rules;
 pub use pool::{AddrPool, Cidr};
 pub use resolve::{ResolveAllowList, ResolvePattern, lookup_name};
 pub use rules::{
-    ALLOW_NET, Call, DENY_NET, Direction, Host, LearnedAddrs, MAX_LEARNED, PortRange, Proto, Rule, RuleError,
+    ALLOW_NET, ALLOW_PEER, Call, DENY_NET, Direction, Host, LearnedAddrs, MAX_LEARNED, PortRange, Proto, Rule, RuleError,
     is_public_unicast,
 };
 
@@ -40,11 +40,13 @@ pub struct Policy {
     /// any socket and SO_REUSEADDR on a datagram socket. Off by default, because the kernel
     /// then splits a host service's connections or datagrams with the guest's socket.
     pub allow_port_sharing: bool,
-    /// `--allow-net` rules. Not yet asked by the sockets (issue 15's next slice): only
-    /// [`Policy::decide`] reads them.
+    /// `--allow-net` rules.
     pub allow_net: Vec<Rule>,
     /// `--deny-net` rules: they win over every allow.
     pub deny_net: Vec<Rule>,
+    /// `--allow-peer` rules: when any is given, connections accepted from and datagrams
+    /// received from other peers are dropped. None: every peer comes in (as in WAMR).
+    pub allow_peer: Vec<Rule>,
     /// What this instance's lookups returned for names that name rules cover.
     pub learned: LearnedAddrs,
 }

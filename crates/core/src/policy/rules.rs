@@ -46,6 +46,8 @@ use super::{Cidr, ResolvePattern};
 pub const ALLOW_NET: &str = "--allow-net";
 /// The flag whose rules deny, over any allow.
 pub const DENY_NET: &str = "--deny-net";
+/// The flag whose rules name the peers a guest may accept connections and datagrams from.
+pub const ALLOW_PEER: &str = "--allow-peer";
 
 /// A transport protocol.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -96,15 +98,25 @@ pub enum Call {
     Connect,
     /// A datagram sent to an explicit address.
     SendTo,
+    /// A connection accepted from a peer (judged by `--allow-peer` only).
+    Accept,
+    /// A datagram received from a peer (judged by `--allow-peer` only).
+    Receive,
 }
 
 impl Call {
-    /// The direction a rule must allow for this call.
+    /// The direction a rule must allow for this call. Inbound calls are judged as the
+    /// `bind` direction, which is how the guest came to receive them.
     pub fn direction(self) -> Direction {
         match self {
-            Call::Bind | Call::Listen => Direction::Bind,
+            Call::Bind | Call::Listen | Call::Accept | Call::Receive => Direction::Bind,
             Call::Connect | Call::SendTo => Direction::Connect,
         }
+    }
+
+    /// Whether the call judges a peer that reached the guest (`--allow-peer`).
+    pub fn is_inbound(self) -> bool {
+        matches!(self, Call::Accept | Call::Receive)
     }
 }
 
@@ -115,6 +127,8 @@ impl fmt::Display for Call {
             Call::Listen => "listen",
             Call::Connect => "connect",
             Call::SendTo => "send_to",
+            Call::Accept => "accept",
+            Call::Receive => "receive",
         })
     }
 }
@@ -262,6 +276,24 @@ impl Rule {
             return Err(RuleError { flag, rule: list.to_string(), problem });
         }
         items.into_iter().map(|item| Rule::parse_for(flag, item)).collect()
+    }
+
+    /// Parses one `--allow-peer` value: rules as [`Rule::parse_list`]'s, without a direction
+    /// (a peer only comes in) and without a name (a peer's address carries none).
+    pub fn parse_peer_list(list: &str) -> Result<Vec<Rule>, RuleError> {
+        let rules = Rule::parse_list(ALLOW_PEER, list)?;
+        for rule in &rules {
+            let problem = match (&rule.direction, &rule.host) {
+                (Some(d), _) => format!("a peer rule has no direction: leave out '{d}:'"),
+                (None, Host::Name(_)) => format!(
+                    "a peer is judged by its address, which carries no name: write an address or a                      network instead of '{}'",
+                    rule.host
+                ),
+                _ => continue,
+            };
+            return Err(RuleError { flag: ALLOW_PEER, rule: rule.to_string(), problem });
+        }
+        Ok(rules)
     }
 
     /// Whether the rule covers `proto`, `direction` and `port`, whatever its host.
