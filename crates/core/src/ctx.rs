@@ -2,14 +2,17 @@
 
 use std::fmt;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::os::fd::AsFd;
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use crate::errno::{Errno, Result};
 use crate::interrupt::Interrupt;
-use crate::policy::{AddrPool, Policy, PolicyError};
+use crate::policy::{
+    ALLOW_NET, AddrPool, Call, DENY_NET, Decision, DecisionHook, NetEvent, Policy, PolicyError, Proto, Rule,
+    RuleError,
+};
 use crate::table::{DEFAULT_MAX_FDS, Descriptor, Dir, FdTable, File, Kind};
 
 /// Everything the host functions of one instance share: arguments, environment, the fd
@@ -24,6 +27,10 @@ pub struct Ctx {
     /// Stops blocked host calls.
     pub interrupt: Interrupt,
     trace: bool,
+    /// Told every policy decision (`--net-log`, an embedder's callback).
+    decision_hook: Option<DecisionHook>,
+    /// The socket ABI of the module, for the decision log; set once it is known.
+    socket_abi: OnceLock<&'static str>,
 }
 
 impl Ctx {
@@ -56,22 +63,67 @@ impl Ctx {
         &self.env
     }
 
-    /// Whether the policy lets the guest bind `addr`. A denial is traced as `call`'s, in the
-    /// same words as for a module's sockets. For socket implementations outside this crate
-    /// (WASI preview 2 components), which must ask before the kernel acts.
-    pub fn allows_bind(&self, call: &str, addr: SocketAddr) -> bool {
-        crate::sock::check_bind(self, call, addr).is_ok()
+    /// Whether the policy lets the guest make `call` over `proto` on or to `addr` (every
+    /// address a connect or send reaches, see [`crate::policy::reached_by_outgoing`]). The
+    /// decision is reported as a module's ([`Ctx::report`]), under the name `import`. For
+    /// socket implementations outside this crate (WASI preview 2 components), which must ask
+    /// before the kernel acts.
+    pub fn allows(&self, import: &str, call: Call, proto: Proto, addr: SocketAddr) -> bool {
+        crate::sock::check(self, import, call, proto, addr).is_ok()
     }
 
-    /// Whether the policy lets the guest connect or send to `addr` (every address that
-    /// reaches, see [`crate::policy::reached_by_outgoing`]); traced as [`Ctx::allows_bind`].
-    pub fn allows_destination(&self, call: &str, addr: SocketAddr) -> bool {
-        crate::sock::check_destination(self, call, addr).is_ok()
+    /// Whether the policy lets the guest resolve `name`; reported as [`Ctx::allows`].
+    pub fn allows_resolve(&self, import: &str, name: &str) -> bool {
+        crate::sock::check_resolve(self, import, name).is_ok()
     }
 
-    /// Whether `--allow-resolve` lets the guest resolve `name`; traced as [`Ctx::allows_bind`].
-    pub fn allows_resolve(&self, name: &str) -> bool {
-        crate::sock::check_resolve(self, name).is_ok()
+    /// Records that resolving `name` returned `addrs`, for `--allow-net` name rules (see
+    /// [`Policy::learn`]). For resolvers outside this crate.
+    pub fn learn(&self, name: &str, addrs: impl IntoIterator<Item = IpAddr>) {
+        self.policy.learn(name, addrs);
+    }
+
+    /// Tells the decision hook about `decision`, asked by the guest's `import`, and traces a
+    /// denial.
+    pub fn report(&self, import: &str, decision: &Decision<'_>) {
+        self.log_decision(import, decision);
+        if self.trace && !decision.allowed() {
+            self.trace(format_args!("{}", crate::sock::denial_line(self, import, decision)));
+        }
+    }
+
+    /// Tells the decision hook about `decision` (no trace line: the caller writes its own).
+    pub(crate) fn log_decision(&self, import: &str, decision: &Decision<'_>) {
+        if let Some(hook) = &self.decision_hook {
+            hook(&NetEvent::of(self.socket_abi(), import, decision));
+        }
+    }
+
+    /// Tells the decision hook about a name lookup: allowed or not, and by which flag.
+    pub(crate) fn report_lookup(&self, import: &str, name: &str, rule: Option<String>, flag: Option<String>) {
+        if let Some(hook) = &self.decision_hook {
+            hook(&NetEvent {
+                abi: self.socket_abi(),
+                call: import,
+                kind: "resolve",
+                proto: None,
+                addr: None,
+                name: Some(crate::escape::guest_text(name)),
+                allowed: rule.is_some(),
+                rule,
+                flag_to_allow: flag,
+            });
+        }
+    }
+
+    /// Names the module's socket ABI in decision logs (the first call wins).
+    pub fn set_socket_abi(&self, name: &'static str) {
+        let _ = self.socket_abi.set(name);
+    }
+
+    /// The module's socket ABI, as set by [`Ctx::set_socket_abi`]; `unknown` before.
+    pub fn socket_abi(&self) -> &'static str {
+        self.socket_abi.get().copied().unwrap_or("unknown")
     }
 
     /// Whether `--trace` is on.
@@ -100,6 +152,7 @@ pub struct CtxBuilder {
     policy: Policy,
     max_fds: u32,
     trace: bool,
+    decision_hook: Option<DecisionHook>,
 }
 
 impl Default for CtxBuilder {
@@ -119,6 +172,7 @@ impl CtxBuilder {
             policy: Policy::default(),
             max_fds: DEFAULT_MAX_FDS,
             trace: false,
+            decision_hook: None,
         }
     }
 
@@ -156,7 +210,7 @@ impl CtxBuilder {
         Ok(self)
     }
 
-    /// Sets the network policy (`--addr-pool`, `--allow-resolve`).
+    /// Sets the network policy (every `--addr-pool`, `--allow-resolve`, `--allow-net`, ...).
     pub fn policy(&mut self, policy: Policy) -> &mut Self {
         self.policy = policy;
         self
@@ -182,6 +236,31 @@ impl CtxBuilder {
     /// UDP), which lets it take part of a host service's traffic. Off by default.
     pub fn allow_port_sharing(&mut self, on: bool) -> &mut Self {
         self.policy.allow_port_sharing = on;
+        self
+    }
+
+    /// Adds the rules of one `--allow-net` value (`RULE[,RULE...]`).
+    pub fn allow_net(&mut self, list: &str) -> Result<&mut Self, RuleError> {
+        self.policy.allow_net.extend(Rule::parse_list(ALLOW_NET, list)?);
+        Ok(self)
+    }
+
+    /// Adds the rules of one `--deny-net` value; they win over every allow.
+    pub fn deny_net(&mut self, list: &str) -> Result<&mut Self, RuleError> {
+        self.policy.deny_net.extend(Rule::parse_list(DENY_NET, list)?);
+        Ok(self)
+    }
+
+    /// Adds the rules of one `--allow-peer` value: once any is given, connections and
+    /// datagrams from other peers are dropped before the guest sees them.
+    pub fn allow_peer(&mut self, list: &str) -> Result<&mut Self, RuleError> {
+        self.policy.allow_peer.extend(Rule::parse_peer_list(list)?);
+        Ok(self)
+    }
+
+    /// Calls `hook` with every policy decision, allowed or denied (`--net-log`).
+    pub fn on_decision(&mut self, hook: DecisionHook) -> &mut Self {
+        self.decision_hook = Some(hook);
         self
     }
 
@@ -230,6 +309,8 @@ impl CtxBuilder {
             policy: std::mem::take(&mut self.policy),
             interrupt: Interrupt::new()?,
             trace: self.trace,
+            decision_hook: self.decision_hook.clone(),
+            socket_abi: OnceLock::new(),
         })
     }
 }

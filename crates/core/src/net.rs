@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use crate::abi::Filetype;
 use crate::ctx::Ctx;
 use crate::errno::{Errno, Result};
+use crate::policy::Proto;
 use crate::sys;
 
 /// The longest pause between two looks at a lingering socket's state.
@@ -55,6 +56,11 @@ impl Socket {
             recv_timeout_us: AtomicU64::new(0),
             send_timeout_us: AtomicU64::new(0),
         }
+    }
+
+    /// The protocol the policy judges the socket's calls as.
+    pub fn proto(&self) -> Proto {
+        if self.stream { Proto::Tcp } else { Proto::Udp }
     }
 
     /// SOCKET_STREAM or SOCKET_DGRAM.

@@ -1,10 +1,12 @@
 //! WASI preview 2 components: wasmtime-wasi's own implementation of every interface, under
-//! wasock's policy. `--addr-pool` judges each socket address through wasmtime-wasi's
-//! `socket_addr_check`; `--allow-resolve` judges each name in our `resolve-addresses`, which
-//! shadows wasmtime-wasi's (it only knows on and off) and then resolves as it does. TCP and
-//! UDP are enabled only when the pool grants something. Denials are traced by the core in
-//! the words a module's denial gets.
+//! wasock's policy. The policy judges each socket address (binds, connects, sends, accepted
+//! and received peers) through wasmtime-wasi's `socket_addr_check`, and each name in our
+//! `resolve-addresses`, which shadows wasmtime-wasi's (it only knows on and off), resolves as
+//! it does and tells the policy what each name resolved to (for `--allow-net` name rules).
+//! TCP and UDP are enabled only when the policy grants some address. Decisions are reported
+//! by the core as a module's are.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
@@ -20,9 +22,10 @@ use wasmtime_wasi::p2::bindings::sockets::ip_name_lookup::{
 use wasmtime_wasi::p2::bindings::sockets::network::{self, ErrorCode, IpAddress, IpAddressFamily, Network};
 use wasmtime_wasi::p2::bindings::sockets::{tcp_create_socket, udp_create_socket};
 use wasmtime_wasi::p2::{DynPollable, SocketResult, TcpSocket, UdpSocket};
-use wasmtime_wasi::sockets::{SocketAddrUse, WasiSocketsCtxView, WasiSocketsView};
+use wasmtime_wasi::sockets::{SocketAddrUse, WasiSocketsCtxView};
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasock_core::Ctx;
+use wasock_core::policy::{Call, Proto};
 
 use crate::limits::{Budget, Limiter};
 use crate::run::Error;
@@ -38,6 +41,9 @@ pub(crate) struct ComponentHost {
     wasi: WasiCtx,
     table: ResourceTable,
     limits: Limiter,
+    /// The name each live resolve-address stream resolves, by resource, so that the policy
+    /// learns the addresses it yields.
+    resolving: HashMap<u32, String>,
 }
 
 impl WasiView for ComponentHost {
@@ -84,7 +90,13 @@ pub(crate) fn run(
     let capacity = max_fds as usize * RESOURCES_PER_FD;
     let mut table = ResourceTable::new();
     table.set_max_capacity(capacity);
-    let host = ComponentHost { cx: cx.clone(), wasi, table, limits: Limiter::new(budget.clone()) };
+    let host = ComponentHost {
+        cx: cx.clone(),
+        wasi,
+        table,
+        limits: Limiter::new(budget.clone()),
+        resolving: HashMap::new(),
+    };
     let mut store = Store::new(engine, host);
     store.limiter(|host| &mut host.limits);
     // wasm code that never calls the host stops at the next epoch tick after --timeout.
@@ -146,7 +158,8 @@ fn wasi_ctx(cx: &Arc<Ctx>) -> wasmtime::Result<WasiCtx> {
     for (guest, path) in preopens {
         wasi.preopened_dir(&path, guest, FsPerms::ReadWrite)?;
     }
-    let network = !cx.policy.addr_pool.is_empty();
+    cx.set_socket_abi("WASI preview 2");
+    let network = cx.policy.grants_network();
     wasi.allow_tcp(network).allow_udp(network).allow_ip_name_lookup(true);
     let judged = cx.clone();
     wasi.socket_addr_check(move |addr, used| {
@@ -156,25 +169,32 @@ fn wasi_ctx(cx: &Arc<Ctx>) -> wasmtime::Result<WasiCtx> {
     Ok(wasi.build())
 }
 
-/// Whether the policy lets a component use `addr` as `used` says. A denial is traced under
-/// the name of the preview 1 call that does the same, so both give one line.
+/// Whether the policy lets a component use `addr` as `used` says. A decision is reported
+/// under the name of the preview 1 call that does the same, so both give one line.
 fn allows(cx: &Ctx, addr: SocketAddr, used: SocketAddrUse) -> bool {
-    match used {
+    let (import, call, proto) = match used {
         // wasmtime-wasi asks this before a connect or listen on an unbound TCP socket (the
         // kernel's implicit bind), and for an explicit bind of the same: an ephemeral port on
         // the wildcard address reaches nothing by itself, and a listen on it is judged next.
-        SocketAddrUse::TcpBind if addr.ip().is_unspecified() && addr.port() == 0 => true,
-        SocketAddrUse::TcpBind | SocketAddrUse::UdpBind => cx.allows_bind("sock_bind", addr),
-        SocketAddrUse::TcpListen => cx.allows_bind("sock_listen", addr),
-        SocketAddrUse::TcpConnect => cx.allows_destination("sock_connect", addr),
-        SocketAddrUse::UdpSend => cx.allows_destination("sock_send_to", addr),
-        // Inbound traffic on a socket the policy let the guest bind or connect.
-        SocketAddrUse::TcpAccept | SocketAddrUse::UdpReceive => true,
+        SocketAddrUse::TcpBind if addr.ip().is_unspecified() && addr.port() == 0 => return true,
+        SocketAddrUse::TcpBind => ("sock_bind", Call::Bind, Proto::Tcp),
+        SocketAddrUse::UdpBind => ("sock_bind", Call::Bind, Proto::Udp),
+        SocketAddrUse::TcpListen => ("sock_listen", Call::Listen, Proto::Tcp),
+        SocketAddrUse::TcpConnect => ("sock_connect", Call::Connect, Proto::Tcp),
+        SocketAddrUse::UdpSend => ("sock_send_to", Call::SendTo, Proto::Udp),
+        // Peers: wasmtime-wasi drops a refused connection or datagram and waits for the next.
+        SocketAddrUse::TcpAccept => ("sock_accept", Call::Accept, Proto::Tcp),
+        SocketAddrUse::UdpReceive => ("sock_recv_from", Call::Receive, Proto::Udp),
+    };
+    // Every received datagram is judged: only refusals are worth a report then.
+    if call == Call::Receive && cx.policy.allow_peer.is_empty() {
+        return true;
     }
+    cx.allows(import, call, proto, addr)
 }
 
 /// wasmtime-wasi's `wasi:sockets` functions that wasock wraps in the policy: name lookup
-/// (`--allow-resolve`) and socket creation (only with an address pool).
+/// and socket creation (only when the policy grants some address).
 struct PolicedSockets;
 
 impl HasData for PolicedSockets {
@@ -185,23 +205,26 @@ impl HasData for PolicedSockets {
 struct Policed<'a> {
     cx: Arc<Ctx>,
     sockets: WasiSocketsCtxView<'a>,
+    resolving: &'a mut HashMap<u32, String>,
 }
 
 impl PolicedSockets {
     fn view(host: &mut ComponentHost) -> Policed<'_> {
-        Policed { cx: host.cx.clone(), sockets: host.sockets() }
+        let ComponentHost { cx, wasi, table, resolving, .. } = host;
+        Policed { cx: cx.clone(), sockets: WasiSocketsCtxView { ctx: wasi.sockets(), table }, resolving }
     }
 }
 
 impl Policed<'_> {
-    /// AccessDenied, traced, when the pool grants nothing: such a socket could bind, connect
-    /// and send nowhere, so none is made.
+    /// AccessDenied, traced, when the policy grants no address: such a socket could bind,
+    /// connect and send nowhere, so none is made.
     fn check_network(&self, what: &str) -> Result<(), SocketError> {
-        if !self.cx.policy.addr_pool.is_empty() {
+        if self.cx.policy.grants_network() {
             return Ok(());
         }
         self.cx.trace(format_args!(
-            "denied: creating a {what} socket: the address pool is empty (allow addresses with --addr-pool=CIDR)"
+            "denied: creating a {what} socket: the policy grants no address (allow addresses with \
+             --addr-pool=CIDR or --allow-net=RULE)"
         ));
         Err(ErrorCode::AccessDenied.into())
     }
@@ -252,11 +275,13 @@ impl ip_name_lookup::Host for Policed<'_> {
         if !name.is_ascii() {
             return Err(ErrorCode::InvalidArgument.into());
         }
-        if !self.cx.allows_resolve(&name) {
+        if !self.cx.allows_resolve("resolve-addresses", &name) {
             return Err(ErrorCode::AccessDenied.into());
         }
         let name = wasock_core::policy::lookup_name(&name).ok_or(ErrorCode::InvalidArgument)?;
-        ip_name_lookup::Host::resolve_addresses(&mut self.sockets, network, name)
+        let stream = ip_name_lookup::Host::resolve_addresses(&mut self.sockets, network, name.clone())?;
+        self.resolving.insert(stream.rep(), name);
+        Ok(stream)
     }
 }
 
@@ -265,7 +290,16 @@ impl HostResolveAddressStream for Policed<'_> {
         &mut self,
         stream: Resource<ResolveAddressStream>,
     ) -> Result<Option<IpAddress>, SocketError> {
-        self.sockets.resolve_next_address(stream)
+        let rep = stream.rep();
+        let next = self.sockets.resolve_next_address(stream)?;
+        if let (Some(addr), Some(name)) = (next, self.resolving.get(&rep)) {
+            let ip = match addr {
+                IpAddress::Ipv4((a, b, c, d)) => std::net::IpAddr::from([a, b, c, d]),
+                IpAddress::Ipv6((a, b, c, d, e, f, g, h)) => std::net::IpAddr::from([a, b, c, d, e, f, g, h]),
+            };
+            self.cx.learn(name, [ip]);
+        }
+        Ok(next)
     }
 
     fn subscribe(
@@ -276,6 +310,7 @@ impl HostResolveAddressStream for Policed<'_> {
     }
 
     fn drop(&mut self, stream: Resource<ResolveAddressStream>) -> wasmtime::Result<()> {
+        self.resolving.remove(&stream.rep());
         HostResolveAddressStream::drop(&mut self.sockets, stream)
     }
 }

@@ -57,6 +57,30 @@ pub const FLAGS: &[FlagDef] = &[
         help: "A name the guest may resolve: an exact name, *.suffix or *. Repeatable;\nnothing is allowed by default (numeric addresses too must be allowed).",
     },
     FlagDef {
+        long: "allow-net",
+        short: None,
+        value: Some("RULE[,RULE...]"),
+        help: "Allow binding, connecting or sending as RULE says:\n[tcp|udp:][connect|bind:]HOST[:PORT|:LOW-HIGH], HOST an address, a CIDR,\n[IPv6], a name (allows resolving it, then only the addresses it resolved to)\nor public (every public unicast address). Without a protocol or direction,\nboth; without a port, all. E.g. tcp:connect:localhost:8080, bind:127.0.0.1:9000,\nudp:[::1]:5353. Repeatable; adds to --addr-pool.",
+    },
+    FlagDef {
+        long: "deny-net",
+        short: None,
+        value: Some("RULE[,RULE...]"),
+        help: "Refuse what RULE covers (same grammar), whatever allows it; a name rule\nrefuses resolving the name. Repeatable.",
+    },
+    FlagDef {
+        long: "allow-peer",
+        short: None,
+        value: Some("RULE[,RULE...]"),
+        help: "Once given, accept connections and datagrams only from peers RULE covers\n([tcp|udp:]ADDRESS-OR-CIDR[:PORTS]); others are dropped before the guest sees\nthem (--trace says so). Repeatable.",
+    },
+    FlagDef {
+        long: "net-log",
+        short: None,
+        value: Some("FILE"),
+        help: "Append one JSON line per policy decision to FILE: time, ABI, call, protocol,\naddress, port, name, allow or deny, the rule that decided, the flag that\nwould allow it. Datagrams received are logged only when dropped.",
+    },
+    FlagDef {
         long: "allow-port-sharing",
         short: None,
         value: None,
@@ -148,6 +172,14 @@ pub struct LowArgs {
     pub addr_pools: Vec<String>,
     /// `--allow-resolve` values, unparsed.
     pub allow_resolves: Vec<String>,
+    /// `--allow-net` values, unparsed.
+    pub allow_nets: Vec<String>,
+    /// `--deny-net` values, unparsed.
+    pub deny_nets: Vec<String>,
+    /// `--allow-peer` values, unparsed.
+    pub allow_peers: Vec<String>,
+    /// `--net-log`.
+    pub net_log: Option<String>,
     /// `-f` / `--function`.
     pub function: Option<String>,
     /// `--timeout` in ms.
@@ -283,6 +315,10 @@ impl LowArgs {
             },
             "addr-pool" => self.addr_pools.push(value),
             "allow-resolve" => self.allow_resolves.push(value),
+            "allow-net" => self.allow_nets.push(value),
+            "deny-net" => self.deny_nets.push(value),
+            "allow-peer" => self.allow_peers.push(value),
+            "net-log" => self.net_log = Some(value),
             "function" => self.function = Some(value),
             "timeout" => self.timeout_ms = Some(number("timeout")?),
             "stack-size" => self.stack_size = Some(number("stack-size")? as usize),
@@ -308,7 +344,7 @@ impl LowArgs {
 }
 
 /// iwasm's rule for the exit status, which wasock follows.
-pub const EXIT_STATUS_HELP: &str = "\nExit status: the guest's own (its proc_exit code, or 0 when _start returns; for\na component, 0 when wasi:cli/run returns ok, 1 for err, N for exit-with-code);\n1 when the command line is wrong (an unknown option, a missing or malformed\nvalue, a malformed --addr-pool or --allow-resolve entry), when the guest traps,\nor when it runs past --timeout; 255 when the module cannot be loaded or started\n(unreadable or invalid module, a --dir that cannot be opened, a failed\ninstantiation).\n";
+pub const EXIT_STATUS_HELP: &str = "\nExit status: the guest's own (its proc_exit code, or 0 when _start returns; for\na component, 0 when wasi:cli/run returns ok, 1 for err, N for exit-with-code);\n1 when the command line is wrong (an unknown option, a missing or malformed\nvalue, a malformed policy entry or rule), when the guest traps,\nor when it runs past --timeout; 255 when the module cannot be loaded or started\n(unreadable or invalid module, a --dir that cannot be opened, a failed\ninstantiation).\n";
 
 /// The text of `--help`, generated from [`FLAGS`].
 pub fn help() -> String {

@@ -109,7 +109,19 @@ fn try_run(low: &LowArgs, module: &OsString, args: &[OsString]) -> Result<i32, F
     for pattern in &low.allow_resolves {
         cx.allow_resolve(pattern).map_err(|e| usage(format!("--allow-resolve={pattern}: {e}")))?;
     }
+    for list in &low.allow_nets {
+        cx.allow_net(list).map_err(|e| usage(e.to_string()))?;
+    }
+    for list in &low.deny_nets {
+        cx.deny_net(list).map_err(|e| usage(e.to_string()))?;
+    }
+    for list in &low.allow_peers {
+        cx.allow_peer(list).map_err(|e| usage(e.to_string()))?;
+    }
     cx.allow_port_sharing(low.allow_port_sharing);
+    if let Some(path) = &low.net_log {
+        cx.on_decision(net_log(path).map_err(|e| cannot_start(format!("--net-log={path}: {e}")))?);
+    }
     let config = RuntimeConfig {
         timeout: low.timeout_ms.map(Duration::from_millis),
         max_wasm_stack: low.stack_size.map(|s| s.max(MIN_WASM_STACK)),
@@ -145,6 +157,21 @@ fn try_run(low: &LowArgs, module: &OsString, args: &[OsString]) -> Result<i32, F
         Error::Load { .. } | Error::Instantiate(_) => cannot_start(e.to_string()),
         Error::Trap(_) | Error::Timeout(_) | Error::BadArguments(_) => Failure(EXIT_FAILURE, e.to_string()),
     })
+}
+
+/// `--net-log=FILE`: a hook appending one JSON line per decision to FILE. A line that cannot
+/// be written is dropped rather than stop the guest.
+fn net_log(path: &str) -> std::io::Result<wasock_core::policy::DecisionHook> {
+    use std::io::Write as _;
+    let file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    let file = std::sync::Mutex::new(file);
+    Ok(std::sync::Arc::new(move |event: &wasock_core::policy::NetEvent<'_>| {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        let mut line = event.to_json(now.as_millis());
+        line.push('\n');
+        let mut file = file.lock().unwrap_or_else(|p| p.into_inner());
+        let _ = file.write_all(line.as_bytes());
+    }))
 }
 
 /// `--trace`: the module's socket ABI and why, and the imports wasock does not provide.

@@ -343,6 +343,7 @@ impl Runtime {
         let setup = |e: wasmtime::Error| Error::Instantiate(format!("{e:#}"));
         let cx = Arc::new(cx);
         let abi = self.socket_abi(module).map_err(|mixed| Error::Instantiate(mixed.to_string()))?;
+        cx.set_socket_abi(abi.abi.name());
         let engine = module.engine();
         let mut linker = self.linker(engine, abi.abi)?;
         let budget = self.budget();

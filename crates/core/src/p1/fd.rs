@@ -517,7 +517,7 @@ pub fn fd_write(
     let n = match &d.kind {
         Kind::File(f) => mem.gather(&iovs, |bufs| stream::write(cx, f, bufs))?,
         // write(2) on a socket is send(2): everything, on a blocking stream socket.
-        Kind::Socket(s) => mem.gather(&iovs, |bufs| sock::send(cx, s, bufs, None, false))?,
+        Kind::Socket(s) => mem.gather(&iovs, |bufs| sock::send(cx, s, bufs, false))?,
         Kind::Dir(_) => return Err(Errno::Badf.into()),
     };
     write_size(mem, nwritten, n)

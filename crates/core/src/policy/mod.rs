@@ -14,15 +14,17 @@
 //! - an IPv6 socket bound to `::` also accepts IPv4 peers unless IPV6_V6ONLY is set, so a
 //!   bind to `::` without `0.0.0.0` in the pool sets IPV6_V6ONLY.
 
+mod log;
 mod pool;
 mod resolve;
 mod rules;
 
+pub use log::{DecisionHook, NetEvent};
 pub use pool::{AddrPool, Cidr};
 pub use resolve::{ResolveAllowList, ResolvePattern, lookup_name};
 pub use rules::{
-    ALLOW_NET, ALLOW_PEER, Call, DENY_NET, Direction, Host, LearnedAddrs, MAX_LEARNED, PortRange, Proto, Rule, RuleError,
-    is_public_unicast,
+    ALLOW_NET, ALLOW_PEER, Call, DENY_NET, Direction, Host, LearnedAddrs, MAX_LEARNED, PortRange, Proto,
+    Rule, RuleError, is_public_unicast,
 };
 
 use std::fmt;
@@ -67,6 +69,8 @@ pub enum DecidedBy<'a> {
     },
     /// A `--deny-net` rule.
     DenyRule(&'a Rule),
+    /// An `--allow-peer` rule (inbound calls), or none given: every peer comes in.
+    PeerRule(Option<&'a Rule>),
     /// Nothing allows it.
     NoRule,
 }
@@ -92,15 +96,50 @@ pub struct Decision<'a> {
 impl Decision<'_> {
     /// Whether the call may go ahead.
     pub fn allowed(&self) -> bool {
-        matches!(self.by, DecidedBy::AddrPool(_) | DecidedBy::AllowRule(_) | DecidedBy::Learned { .. })
+        matches!(
+            self.by,
+            DecidedBy::AddrPool(_)
+                | DecidedBy::AllowRule(_)
+                | DecidedBy::Learned { .. }
+                | DecidedBy::PeerRule(_)
+        )
     }
 
     /// The flag that would allow a call no rule allowed, e.g.
-    /// `--allow-net=tcp:connect:127.0.0.2:8080`. `None` when allowed, or when a deny rule
-    /// decided (no allow overrides it).
+    /// `--allow-net=tcp:connect:127.0.0.2:8080`, or `--allow-peer=tcp:127.0.0.2` for a peer
+    /// (any port: a peer's port is mostly ephemeral). `None` when allowed, or when a deny
+    /// rule decided (no allow overrides it).
     pub fn flag_to_allow(&self) -> Option<String> {
-        (self.by == DecidedBy::NoRule)
-            .then(|| format!("{ALLOW_NET}={}", Rule::exactly(self.call, self.proto, self.judged, self.port)))
+        if self.by != DecidedBy::NoRule {
+            return None;
+        }
+        let exact = Rule::exactly(self.call, self.proto, self.judged, self.port);
+        Some(if self.call.is_inbound() {
+            let peer = Rule { direction: None, ports: PortRange::ALL, ..exact };
+            format!("{ALLOW_PEER}={peer}")
+        } else {
+            format!("{ALLOW_NET}={exact}")
+        })
+    }
+
+    /// The flag and rule that decided, as given on the command line: `--addr-pool=CIDR`,
+    /// `--allow-net=RULE`, `--deny-net=RULE`, `--allow-peer=RULE`. `None` when nothing did.
+    pub fn rule(&self) -> Option<String> {
+        Some(match &self.by {
+            DecidedBy::AddrPool(cidr) => format!("--addr-pool={cidr}"),
+            DecidedBy::AllowRule(rule) | DecidedBy::Learned { rule, .. } => format!("{ALLOW_NET}={rule}"),
+            DecidedBy::DenyRule(rule) => format!("{DENY_NET}={rule}"),
+            DecidedBy::PeerRule(Some(rule)) => format!("{ALLOW_PEER}={rule}"),
+            DecidedBy::PeerRule(None) | DecidedBy::NoRule => return None,
+        })
+    }
+
+    /// The name a learned address was resolved from, if a name rule decided.
+    pub fn name(&self) -> Option<&str> {
+        match &self.by {
+            DecidedBy::Learned { name, .. } => Some(name),
+            _ => None,
+        }
     }
 }
 
@@ -116,6 +155,12 @@ impl fmt::Display for Decision<'_> {
             }
             DecidedBy::DenyRule(rule) => {
                 write!(f, "denied by {DENY_NET}={rule}, which wins over every allow")
+            }
+            DecidedBy::PeerRule(Some(rule)) => write!(f, "allowed by {ALLOW_PEER}={rule}"),
+            DecidedBy::PeerRule(None) => write!(f, "allowed: no {ALLOW_PEER} is given"),
+            DecidedBy::NoRule if self.call.is_inbound() => {
+                let flag = self.flag_to_allow().unwrap_or_default();
+                write!(f, "the peer is outside {ALLOW_PEER}, so it was dropped (allow it with {flag})")
             }
             DecidedBy::NoRule => {
                 let flag = self.flag_to_allow().unwrap_or_default();
@@ -167,7 +212,12 @@ impl Policy {
     /// name this instance resolved to it ([`Policy::learn`]) allows it. Name rules in
     /// `--deny-net` refuse lookups ([`Policy::allows_resolving`]), not addresses: an address
     /// carries no name when the guest connects to it.
+    ///
+    /// Inbound calls ([`Call::is_inbound`]) are [`Policy::decide_peer`]'s.
     pub fn decide(&self, call: Call, proto: Proto, addr: IpAddr, port: u16) -> Decision<'_> {
+        if call.is_inbound() {
+            return self.decide_peer(call, proto, addr, port);
+        }
         let direction = call.direction();
         let decision = |judged: IpAddr, by| Decision { call, proto, addr, port, judged, by };
         let mut first_allowed = None;
@@ -193,6 +243,35 @@ impl Policy {
         }
         let (judged, by) = first_allowed.unwrap_or((first, DecidedBy::NoRule));
         decision(judged, by)
+    }
+
+    /// Whether a connection accepted from, or a datagram received from, `addr`:`port` may
+    /// reach the guest (`call` is [`Call::Accept`] or [`Call::Receive`]): every peer when no
+    /// `--allow-peer` is given, else only those an `--allow-peer` rule covers.
+    pub fn decide_peer(&self, call: Call, proto: Proto, addr: IpAddr, port: u16) -> Decision<'_> {
+        let judged = addr.to_canonical();
+        let by = if self.allow_peer.is_empty() {
+            DecidedBy::PeerRule(None)
+        } else {
+            let covering = self
+                .allow_peer
+                .iter()
+                .find(|r| r.covers(proto, call.direction(), port) && r.host_contains(judged));
+            covering.map_or(DecidedBy::NoRule, |rule| DecidedBy::PeerRule(Some(rule)))
+        };
+        Decision { call, proto, addr, port, judged, by }
+    }
+
+    /// Whether any rule beyond `--addr-pool` and `--allow-resolve` is given: trace lines
+    /// then name rules, else they keep the pool's wording.
+    pub fn has_rules(&self) -> bool {
+        !self.allow_net.is_empty() || !self.deny_net.is_empty()
+    }
+
+    /// Whether anything could let the guest bind, connect or send at all (else components get
+    /// no sockets).
+    pub fn grants_network(&self) -> bool {
+        !self.addr_pool.is_empty() || !self.allow_net.is_empty()
     }
 
     /// What allows `addr` (already canonical) for `proto`, `direction` and `port`, if anything.
@@ -224,8 +303,7 @@ impl Policy {
     /// (nothing is kept when none does). The resolver calls this after every allowed lookup.
     pub fn learn(&self, name: &str, addrs: impl IntoIterator<Item = IpAddr>) {
         let Some(name) = lookup_name(name) else { return };
-        let covered = self.allow_net.iter().any(|r| matches!(&r.host, Host::Name(p) if p.matches(&name)));
-        if covered {
+        if names(&self.allow_net, &name) {
             self.learned.insert(&name, addrs);
         }
     }
@@ -233,17 +311,25 @@ impl Policy {
     /// Whether the guest may resolve `name`: `--allow-resolve` or an `--allow-net` name rule
     /// allows it, and no `--deny-net` name rule refuses it.
     pub fn allows_resolving(&self, name: &str) -> bool {
-        let named =
-            |rules: &[Rule]| rules.iter().any(|r| matches!(&r.host, Host::Name(p) if p.matches(name)));
-        !named(&self.deny_net) && (self.allow_resolve.allows(name) || named(&self.allow_net))
+        !self.denies_resolving(name) && (self.allow_resolve.allows(name) || names(&self.allow_net, name))
+    }
+
+    /// Whether a `--deny-net` name rule refuses resolving `name`.
+    pub fn denies_resolving(&self, name: &str) -> bool {
+        names(&self.deny_net, name)
     }
 
     /// Whether a bind of an IPv6 socket to `ip` must be made IPv6-only: `::` also takes
     /// IPv4 peers, which need `0.0.0.0` in the pool.
-    pub fn bind_needs_v6only(&self, ip: IpAddr) -> bool {
+    pub fn bind_needs_v6only(&self, proto: Proto, ip: IpAddr, port: u16) -> bool {
         matches!(ip, IpAddr::V6(v6) if v6.is_unspecified())
-            && !self.addr_pool.allows(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+            && !self.decide(Call::Bind, proto, IpAddr::V4(Ipv4Addr::UNSPECIFIED), port).allowed()
     }
+}
+
+/// Whether one of `rules` is a name rule matching `name`.
+fn names(rules: &[Rule], name: &str) -> bool {
+    rules.iter().any(|r| matches!(&r.host, Host::Name(p) if p.matches(name)))
 }
 
 /// A policy entry that could not be parsed. The message quotes the entry.
@@ -295,10 +381,16 @@ mod tests {
 
     #[test]
     fn a_v6_wildcard_bind_is_v6_only_unless_v4_is_granted() {
-        assert!(policy("::/128").bind_needs_v6only(ip("::")));
-        assert!(!policy("::/128,0.0.0.0/32").bind_needs_v6only(ip("::")));
-        assert!(!policy("::/128").bind_needs_v6only(ip("::1")));
-        assert!(!policy("0.0.0.0/32").bind_needs_v6only(ip("0.0.0.0")));
+        let v6only = |p: Policy, addr| p.bind_needs_v6only(Proto::Tcp, ip(addr), 80);
+        assert!(v6only(policy("::/128"), "::"));
+        assert!(!v6only(policy("::/128,0.0.0.0/32"), "::"));
+        assert!(!v6only(policy("::/128"), "::1"));
+        assert!(!v6only(policy("0.0.0.0/32"), "0.0.0.0"));
+        let mut p = policy("::/128");
+        p.allow_net = Rule::parse_list(ALLOW_NET, "tcp:bind:0.0.0.0:80").unwrap();
+        assert!(!p.bind_needs_v6only(Proto::Tcp, ip("::"), 80), "a rule grants the IPv4 wildcard");
+        assert!(p.bind_needs_v6only(Proto::Tcp, ip("::"), 81), "on port 80 only");
+        assert!(p.bind_needs_v6only(Proto::Udp, ip("::"), 80), "for TCP only");
         assert_eq!(implicit_bind_address(true), ip("::"));
         assert_eq!(implicit_bind_address(false), ip("0.0.0.0"));
     }

@@ -120,16 +120,23 @@ impl Call {
     }
 }
 
-impl fmt::Display for Call {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl Call {
+    /// The call's name in a decision log: `bind`, `listen`, `connect`, `send_to`, ...
+    pub fn name(self) -> &'static str {
+        match self {
             Call::Bind => "bind",
             Call::Listen => "listen",
             Call::Connect => "connect",
             Call::SendTo => "send_to",
             Call::Accept => "accept",
             Call::Receive => "receive",
-        })
+        }
+    }
+}
+
+impl fmt::Display for Call {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 

@@ -1,16 +1,16 @@
-//! Creating, naming and connecting sockets. Address-pool checks come before the fd lookup
-//! and before any system call.
+//! Creating, naming and connecting sockets. The policy is asked before any system call
+//! ([`with_allowed_socket`]); bind and connect happen only here.
 
 use std::net::{Shutdown, SocketAddr};
 
 use socket2::{Domain, Protocol, SockAddr, Type};
 
 use super::io::{deadline, wait_ready};
-use super::{check_bind, check_destination, inet, with_socket};
+use super::{check, inet, with_allowed_socket, with_socket};
 use crate::ctx::Ctx;
 use crate::errno::{Errno, Result};
 use crate::net::{Direction, Socket};
-use crate::policy;
+use crate::policy::{self, Call};
 use crate::table::{Descriptor, Kind};
 
 /// A new TCP (`stream`) or UDP socket at the lowest free fd. No address-pool check: an
@@ -25,34 +25,40 @@ pub(crate) fn open(cx: &Ctx, ipv6: bool, stream: bool) -> Result<u32> {
     Ok(cx.push(Descriptor::new(Kind::Socket(Socket::new(host, stream)?)))?)
 }
 
-/// Binds the socket at `fd` (which must hold `rights`) to `addr`, if the pool allows it.
+/// Binds the socket at `fd` (which must hold `rights`) to `addr`, if the policy allows it.
 pub(crate) fn bind(cx: &Ctx, call: &str, fd: u32, rights: u64, addr: SocketAddr) -> Result<()> {
-    check_bind(cx, call, addr)?;
-    with_socket(cx, fd, rights, |sock| bind_checked(cx, call, sock, addr))
+    with_allowed_socket(cx, call, Call::Bind, fd, rights, addr, |sock| bind_checked(cx, call, sock, addr))
 }
 
-/// Binds a socket to an address the pool allows. An IPv6 socket bound to `::` would also
-/// take IPv4 peers: without `0.0.0.0` in the pool it is made IPv6-only first (the guest
-/// sees IPV6_V6ONLY set, and Linux refuses to change it once bound).
+/// Binds a socket to an address the policy allows. An IPv6 socket bound to `::` would also
+/// take IPv4 peers: unless the policy allows binding `0.0.0.0` too it is made IPv6-only
+/// first (the guest sees IPV6_V6ONLY set, and Linux refuses to change it once bound).
 fn bind_checked(cx: &Ctx, call: &str, sock: &Socket, addr: SocketAddr) -> Result<()> {
     // On an IPv4 socket the option does not exist (the bind itself then fails).
-    if addr.is_ipv6() && cx.policy.bind_needs_v6only(addr.ip()) && sock.socket.only_v6().is_ok_and(|on| !on) {
+    if addr.is_ipv6()
+        && cx.policy.bind_needs_v6only(sock.proto(), addr.ip(), addr.port())
+        && sock.socket.only_v6().is_ok_and(|on| !on)
+    {
+        let allow = if cx.policy.has_rules() {
+            format!("--allow-net={}:bind:0.0.0.0:{}", sock.proto(), addr.port())
+        } else {
+            "--addr-pool=0.0.0.0/32".to_string()
+        };
         cx.trace(format_args!(
-            "{call} on {addr}: made IPv6-only, since 0.0.0.0 is outside the address pool \
-             (allow IPv4 peers too with --addr-pool=0.0.0.0/32)"
+            "{call} on {addr}: made IPv6-only, since the policy does not allow binding 0.0.0.0 \
+             (allow IPv4 peers too with {allow})"
         ));
         sock.socket.set_only_v6(true)?;
     }
     Ok(sock.socket.bind(&SockAddr::from(addr))?)
 }
 
-/// Connects the socket at `fd` to `addr`, if the pool allows every address that reaches.
+/// Connects the socket at `fd` to `addr`, if the policy allows every address that reaches.
 /// A blocking guest waits for the outcome; a non-blocking one gets EINPROGRESS, and the
 /// socket turns writable when done. As on Linux, an expired SO_SNDTIMEO leaves the
 /// connection in progress (EINPROGRESS).
 pub(crate) fn connect(cx: &Ctx, call: &str, fd: u32, rights: u64, addr: SocketAddr) -> Result<()> {
-    check_destination(cx, call, addr)?;
-    with_socket(cx, fd, rights, |sock| {
+    with_allowed_socket(cx, call, Call::Connect, fd, rights, addr, |sock| {
         match sock.socket.connect(&SockAddr::from(addr)) {
             Ok(()) => return Ok(()),
             Err(e) if matches!(e.raw_os_error(), Some(libc::EINPROGRESS) | Some(libc::EINTR)) => {}
@@ -75,8 +81,9 @@ pub(crate) fn connect(cx: &Ctx, call: &str, fd: u32, rights: u64, addr: SocketAd
 ///
 /// Listening on a stream socket that was never bound makes the kernel bind it to the
 /// wildcard address of its family and a free port, which anyone can then reach: that
-/// implicit bind is judged as a bind to the wildcard (EACCES unless the pool grants
-/// `0.0.0.0` or `::`) and made explicitly, through the same path as an explicit bind.
+/// implicit bind is judged as a listen on the wildcard, port 0 (EACCES unless the policy
+/// allows binding `0.0.0.0` or `::`) and made explicitly, through the same path as an
+/// explicit bind.
 pub(crate) fn listen(cx: &Ctx, call: &str, fd: u32, rights: u64, backlog: i32) -> Result<()> {
     with_socket(cx, fd, rights, |sock| {
         if sock.stream {
@@ -84,7 +91,7 @@ pub(crate) fn listen(cx: &Ctx, call: &str, fd: u32, rights: u64, backlog: i32) -
             if local.port() == 0 {
                 let wildcard = SocketAddr::new(policy::implicit_bind_address(local.is_ipv6()), 0);
                 let call = format!("{call} (implicit bind)");
-                check_bind(cx, &call, wildcard)?;
+                check(cx, &call, Call::Listen, sock.proto(), wildcard)?;
                 bind_checked(cx, &call, sock, wildcard)?;
             }
         }
@@ -105,9 +112,16 @@ pub(crate) fn accept(cx: &Ctx, fd: u32, rights: u64, nonblock: bool) -> Result<u
         }
         let host_flags = rustix::net::SocketFlags::NONBLOCK | rustix::net::SocketFlags::CLOEXEC;
         let host = listener.blocking(cx, Direction::Read, || {
-            rustix::net::accept_with(&listener.socket, host_flags).map_err(std::io::Error::from)
+            let host =
+                rustix::net::accept_with(&listener.socket, host_flags).map_err(std::io::Error::from)?;
+            let host = socket2::Socket::from(host);
+            if !cx.policy.allow_peer.is_empty() && !peer_allowed(cx, &host, listener.proto()) {
+                // Dropped: wait for the next connection as if this one never came.
+                return Err(std::io::ErrorKind::WouldBlock.into());
+            }
+            Ok(host)
         })?;
-        let socket = Socket::from_nonblocking(socket2::Socket::from(host), listener.stream);
+        let socket = Socket::from_nonblocking(host, listener.stream);
         socket.set_nonblocking(nonblock);
         for dir in [Direction::Read, Direction::Write] {
             socket.set_timeout_us(dir, listener.timeout_us(dir));
@@ -115,6 +129,16 @@ pub(crate) fn accept(cx: &Ctx, fd: u32, rights: u64, nonblock: bool) -> Result<u
         Ok(socket)
     })?;
     Ok(cx.push(Descriptor::new(Kind::Socket(socket)))?)
+}
+
+/// Whether `--allow-peer` lets the peer of the just-accepted `host` in, reported either way
+/// (a refused connection is closed when `host` is dropped). A peer the kernel no longer knows (it
+/// reset already) is refused.
+fn peer_allowed(cx: &Ctx, host: &socket2::Socket, proto: policy::Proto) -> bool {
+    let Some(peer) = host.peer_addr().ok().and_then(|a| a.as_socket()) else { return false };
+    let decision = cx.policy.decide_peer(Call::Accept, proto, peer.ip(), peer.port());
+    cx.report("sock_accept", &decision);
+    decision.allowed()
 }
 
 /// Shuts the socket at `fd` down one or both ways. No rights are needed, as in WAMR.

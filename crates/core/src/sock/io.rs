@@ -15,12 +15,13 @@ use std::time::{Duration, Instant};
 
 use socket2::SockAddr;
 
-use super::{check_destination, with_socket};
+use super::{with_allowed_socket, with_socket};
 use crate::abi::sockflags;
 use crate::ctx::Ctx;
 use crate::errno::{Errno, Result};
 use crate::memory::{GuestMemory, Iovec, Unsent};
 use crate::net::{Direction, Socket};
+use crate::policy::{Call, Proto};
 use crate::sys;
 
 /// Every send passes MSG_NOSIGNAL: a peer that reset gives EPIPE instead of killing the
@@ -102,6 +103,9 @@ pub(crate) fn receive(
     opts: RecvOpts,
     want_from: bool,
 ) -> Result<Received> {
+    if !sock.stream && !cx.policy.allow_peer.is_empty() {
+        return receive_from_allowed_peers(cx, sock, mem, iovs, opts);
+    }
     let RecvOpts { peek, dontwait, .. } = opts;
     let waitall = opts.waitall && sock.stream && !peek && !dontwait;
     let nonblocking = dontwait || sock.is_nonblocking();
@@ -156,13 +160,78 @@ pub(crate) fn receive(
     Ok(Received { bytes, truncated, from })
 }
 
+/// A datagram is at most this long (IPv6 jumbograms aside).
+const MAX_DATAGRAM: usize = 65_535;
+
+/// [`receive`] on a datagram socket under `--allow-peer`: each datagram lands in a host
+/// buffer first, and one from a peer no rule allows is dropped (traced and logged), so its
+/// bytes never reach guest memory; the call then waits for the next one as it would have.
+/// Two guest threads receiving on one socket may see a peeked datagram taken by the other
+/// before it is consumed here: then the other's datagram is the one dropped.
+fn receive_from_allowed_peers(
+    cx: &Ctx,
+    sock: &Socket,
+    mem: &mut GuestMemory<'_>,
+    iovs: &[Iovec],
+    opts: RecvOpts,
+) -> Result<Received> {
+    let nonblocking = opts.dontwait || sock.is_nonblocking();
+    let flags = if opts.peek { libc::MSG_PEEK } else { 0 };
+    let (mut truncated, mut from) = (false, None);
+    let bytes = mem.scatter(iovs, |bufs| {
+        let room: usize = bufs.iter().map(|b| b.len()).sum();
+        let mut datagram = vec![0u8; room.min(MAX_DATAGRAM)];
+        let deadline = deadline(sock, Direction::Read);
+        loop {
+            cx.interrupt.check()?;
+            match sys::recv_from_vectored(&sock.socket, &mut [IoSliceMut::new(&mut datagram)], flags) {
+                Ok((n, cut, sender)) => {
+                    let sender = sender.as_socket();
+                    let peer =
+                        sender.map(|a| cx.policy.decide_peer(Call::Receive, Proto::Udp, a.ip(), a.port()));
+                    if let Some(denied) = peer.as_ref().filter(|d| !d.allowed()) {
+                        cx.report("sock_recv_from", denied);
+                        if opts.peek {
+                            // Take the peeked datagram off the queue.
+                            let _ = sys::recv_vectored(&sock.socket, &mut [], 0);
+                        }
+                        continue;
+                    }
+                    truncated = cut.is_truncated();
+                    from = sender;
+                    let mut copied = 0;
+                    for buf in bufs.iter_mut() {
+                        let take = buf.len().min(n - copied);
+                        buf[..take].copy_from_slice(&datagram[copied..copied + take]);
+                        copied += take;
+                    }
+                    return Ok(copied);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    if nonblocking || !wait_ready(cx, sock, Direction::Read, deadline)? {
+                        return Err(Errno::Again.into());
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    })?;
+    Ok(Received { bytes, truncated, from })
+}
+
+/// Sends the guest buffers `data` to the connected peer; see [`send_inner`].
+pub(crate) fn send(cx: &Ctx, sock: &Socket, data: &[IoSlice<'_>], dontwait: bool) -> Result<usize> {
+    send_inner(cx, sock, data, None, dontwait)
+}
+
 /// Sends the guest buffers `data` (to `to`, or to the connected peer), always with
 /// MSG_NOSIGNAL. A blocking stream socket sends everything, as a blocking send(2) does,
 /// unless an error, the timeout or a stop comes first; then the count sent so far is the
 /// result if it is not 0. A datagram is one sendmsg. Zero bytes are passed to the kernel (an
 /// empty datagram is a real datagram; WAMR: EINVAL). With `dontwait` the call never waits,
 /// whatever the socket's mode.
-pub(crate) fn send(
+fn send_inner(
     cx: &Ctx,
     sock: &Socket,
     data: &[IoSlice<'_>],
@@ -225,12 +294,12 @@ pub(crate) fn send_to_peer(
     iovs: &[Iovec],
     dontwait: bool,
 ) -> Result<usize> {
-    with_socket(cx, fd, rights, |sock| mem.gather(iovs, |bufs| send(cx, sock, bufs, None, dontwait)))
+    with_socket(cx, fd, rights, |sock| mem.gather(iovs, |bufs| send(cx, sock, bufs, dontwait)))
 }
 
 /// Sends the guest buffers `iovs` from the socket at `fd` (which must hold `rights`) to
-/// `dest`, if the pool allows every address that reaches (checked before the fd lookup). On
-/// a connected TCP socket the kernel ignores the address, but the pool check still applies.
+/// `dest`, if the policy allows every address that reaches (asked before the fd lookup). On
+/// a connected TCP socket the kernel ignores the address, but the policy still applies.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn send_to(
     cx: &Ctx,
@@ -242,7 +311,8 @@ pub(crate) fn send_to(
     dest: SocketAddr,
     dontwait: bool,
 ) -> Result<usize> {
-    check_destination(cx, call, dest)?;
-    let dest = SockAddr::from(dest);
-    with_socket(cx, fd, rights, |sock| mem.gather(iovs, |bufs| send(cx, sock, bufs, Some(&dest), dontwait)))
+    let to = SockAddr::from(dest);
+    with_allowed_socket(cx, call, Call::SendTo, fd, rights, dest, |sock| {
+        mem.gather(iovs, |bufs| send_inner(cx, sock, bufs, Some(&to), dontwait))
+    })
 }

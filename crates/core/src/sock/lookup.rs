@@ -30,12 +30,13 @@ pub(crate) struct LookupHints {
 /// NI_MAXHOST is 1025).
 pub(crate) const MAX_NAME_LEN: usize = 1024;
 
-/// Resolves `host` (and `service`, a port number or service name) if `--allow-resolve`
-/// allows the name: EACCES and a trace line otherwise, EINVAL for a name that is not UTF-8,
+/// Resolves `host` (and `service`, a port number or service name) if the policy allows the
+/// name (`--allow-resolve`, or an `--allow-net` name rule): EACCES and a trace line otherwise, EINVAL for a name that is not UTF-8,
 /// too long or contains a NUL. At most `max` results. The inner result is getaddrinfo's own
 /// failure, which each ABI reports in its own numbers.
 pub(crate) fn lookup(
     cx: &Ctx,
+    import: &str,
     host: &[u8],
     service: Option<&[u8]>,
     hints: LookupHints,
@@ -45,28 +46,49 @@ pub(crate) fn lookup(
         return Err(Errno::Inval.into());
     }
     let host = std::str::from_utf8(host).map_err(|_| Errno::Inval)?;
-    check_resolve(cx, host)?;
-    let host = policy::lookup_name(host).ok_or(Errno::Inval)?;
-    let host = CString::new(host).map_err(|_| Errno::Inval)?;
+    check_resolve(cx, import, host)?;
+    let name = policy::lookup_name(host).ok_or(Errno::Inval)?;
+    let host = CString::new(name.as_str()).map_err(|_| Errno::Inval)?;
     let service = match service {
         None | Some(b"") => None,
         Some(s) => {
             Some(CString::new(std::str::from_utf8(s).map_err(|_| Errno::Inval)?).map_err(|_| Errno::Inval)?)
         }
     };
-    resolve_interruptibly(cx, host, service, hints, max)
+    let found = resolve_interruptibly(cx, host, service, hints, max)?;
+    if let Ok(results) = &found {
+        cx.policy.learn(&name, results.iter().map(|r| r.addr.ip()));
+    }
+    Ok(found)
 }
 
-/// EACCES, and a trace line naming the flag, unless `--allow-resolve` allows `host`.
-pub(crate) fn check_resolve(cx: &Ctx, host: &str) -> Result<(), Errno> {
-    if cx.policy.allow_resolve.allows(host) {
+/// EACCES, and a trace line naming the flag, unless the policy allows resolving `host`
+/// ([`policy::Policy::allows_resolving`]). The decision is reported under `import`.
+pub(crate) fn check_resolve(cx: &Ctx, import: &str, host: &str) -> Result<(), Errno> {
+    let shown = escape::guest_text(host);
+    if cx.policy.allows_resolving(host) {
+        cx.report_lookup(import, host, Some(resolve_rule(cx, host)), None);
         return Ok(());
     }
-    if cx.tracing() {
-        let shown = escape::guest_text(host);
-        cx.trace(format_args!("denied: resolving \"{shown}\" (allow it with --allow-resolve={shown})"));
+    if cx.policy.denies_resolving(host) {
+        cx.report_lookup(import, host, None, None);
+        cx.trace(format_args!("denied: resolving \"{shown}\": a --deny-net name rule refuses it"));
+    } else {
+        let flag = format!("--allow-resolve={shown}");
+        cx.trace(format_args!("denied: resolving \"{shown}\" (allow it with {flag})"));
+        cx.report_lookup(import, host, None, Some(flag));
     }
     Err(Errno::Acces)
+}
+
+/// The flag that allows resolving `host` (for the decision log).
+fn resolve_rule(cx: &Ctx, host: &str) -> String {
+    if cx.policy.allow_resolve.allows(host) {
+        return "--allow-resolve".to_string();
+    }
+    let rule =
+        cx.policy.allow_net.iter().find(|r| matches!(&r.host, policy::Host::Name(p) if p.matches(host)));
+    rule.map_or_else(|| policy::ALLOW_NET.to_string(), |r| format!("{}={r}", policy::ALLOW_NET))
 }
 
 /// getaddrinfo on a worker thread, waited for through the instance's interrupt: a lookup

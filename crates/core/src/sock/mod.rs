@@ -25,6 +25,7 @@ use socket2::SockAddr;
 use crate::ctx::Ctx;
 use crate::errno::{Errno, Result};
 use crate::net::Socket;
+use crate::policy::{Call, Decision, Direction as PolicyDirection, Proto};
 
 /// Runs `op` on the socket at `fd`, which must hold the rights in `need`: EBADF, ENOTCAPABLE,
 /// or ENOTSOCK for a file. The table lock is released before `op` runs.
@@ -38,33 +39,61 @@ pub(crate) fn with_socket<T>(
     op(descriptor.as_socket()?)
 }
 
-/// EACCES unless the address pool allows binding `addr`'s IP (the port is never checked,
-/// as in WAMR).
-pub(crate) fn check_bind(cx: &Ctx, call: &str, addr: SocketAddr) -> Result<(), Errno> {
-    if cx.policy.addr_pool.allows(addr.ip()) {
-        return Ok(());
-    }
-    if cx.tracing() {
-        let hint = cx.policy.addr_pool.denial_hint(addr.ip());
-        cx.trace(format_args!("denied: {call} on {addr} is outside the address pool ({hint})"));
-    }
-    Err(Errno::Acces)
+/// The gate every bind, listen, connect and send_to passes: asks the policy about `call`
+/// over `proto` on or to `addr`, reports the decision ([`Ctx::report`]), and is EACCES on a
+/// denial. `import` names the guest's import in the trace line and the decision log.
+pub(crate) fn check(cx: &Ctx, import: &str, call: Call, proto: Proto, addr: SocketAddr) -> Result<(), Errno> {
+    let decision = cx.policy.decide(call, proto, addr.ip(), addr.port());
+    cx.report(import, &decision);
+    if decision.allowed() { Ok(()) } else { Err(Errno::Acces) }
 }
 
-/// EACCES unless the address pool allows every address a connect or send to `addr` reaches
-/// (the unspecified address reaches loopback: see [`crate::policy::reached_by_outgoing`]).
-pub(crate) fn check_destination(cx: &Ctx, call: &str, addr: SocketAddr) -> Result<(), Errno> {
-    let Some(refused) = cx.policy.refused_destination(addr.ip()) else { return Ok(()) };
-    if cx.tracing() {
-        let hint = cx.policy.addr_pool.denial_hint(refused);
-        let reaches = if refused == addr.ip().to_canonical() {
-            String::new()
-        } else {
-            format!(", which reaches {refused},")
-        };
-        cx.trace(format_args!("denied: {call} to {addr}{reaches} is outside the address pool ({hint})"));
+/// Runs `op` on the socket at `fd` (which must hold `rights`) once the policy allows `call`
+/// to `addr` for the socket's protocol. The policy comes first, as in WAMR: an address no
+/// protocol may use is EACCES even for a bad fd, and nothing is looked up or called.
+pub(crate) fn with_allowed_socket<T>(
+    cx: &Ctx,
+    import: &str,
+    call: Call,
+    fd: u32,
+    rights: u64,
+    addr: SocketAddr,
+    op: impl FnOnce(&Socket) -> Result<T>,
+) -> Result<T> {
+    let descriptor = cx.get(fd, rights);
+    match descriptor.as_ref().ok().and_then(|d| d.as_socket().ok()) {
+        Some(sock) => check(cx, import, call, sock.proto(), addr)?,
+        None => {
+            let (ip, port) = (addr.ip(), addr.port());
+            let allows = |proto| cx.policy.decide(call, proto, ip, port).allowed();
+            if !allows(Proto::Tcp) && !allows(Proto::Udp) {
+                check(cx, import, call, Proto::Tcp, addr)?;
+            }
+        }
     }
-    Err(Errno::Acces)
+    op(descriptor?.as_socket()?)
+}
+
+/// The trace line of a denial. Without `--allow-net`/`--deny-net` rules it keeps the address
+/// pool's wording, which names `--addr-pool`.
+pub(crate) fn denial_line(cx: &Ctx, import: &str, decision: &Decision<'_>) -> String {
+    let addr = SocketAddr::new(decision.addr, decision.port);
+    let (proto, call) = (decision.proto, decision.call);
+    let preposition = match call.direction() {
+        _ if call.is_inbound() => "from",
+        PolicyDirection::Bind => "on",
+        PolicyDirection::Connect => "to",
+    };
+    if cx.policy.has_rules() || call.is_inbound() {
+        return format!("denied: {import} {proto} {preposition} {addr}: {decision}");
+    }
+    let hint = cx.policy.addr_pool.denial_hint(decision.judged);
+    let reaches = if decision.judged == decision.addr.to_canonical() {
+        String::new()
+    } else {
+        format!(", which reaches {},", decision.judged)
+    };
+    format!("denied: {import} {preposition} {addr}{reaches} is outside the address pool ({hint})")
 }
 
 /// EACCES, and a trace line naming the flag, unless the policy allows sharing a port with

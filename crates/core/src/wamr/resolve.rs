@@ -70,7 +70,8 @@ pub fn sock_addr_resolve(
             },
         },
     };
-    let found = sock::lookup(cx, &host, Some(&service), hints, MAX_WALKED)?.map_err(lookup_errno)?;
+    let found = sock::lookup(cx, "sock_addr_resolve", &host, Some(&service), hints, MAX_WALKED)?
+        .map_err(lookup_errno)?;
 
     let usable: Vec<(std::net::SocketAddr, i32)> = found
         .into_iter()

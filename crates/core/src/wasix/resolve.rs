@@ -52,7 +52,7 @@ pub fn resolve(
 
     // One entry per address: ask for streams only, since any socket type gives the same ones.
     let hints = LookupHints { family: libc::AF_UNSPEC, socktype: libc::SOCK_STREAM };
-    let found = sock::lookup(cx, &host, None, hints, MAX_RESULTS)?.map_err(lookup_errno)?;
+    let found = sock::lookup(cx, "resolve", &host, None, hints, MAX_RESULTS)?.map_err(lookup_errno)?;
     let mut unique: Vec<IpAddr> = Vec::new();
     for ai in found {
         if !unique.contains(&ai.addr.ip()) {

@@ -14,6 +14,7 @@ use crate::abi::{fdflags, rights};
 use crate::ctx::Ctx;
 use crate::errno::{Errno, Result};
 use crate::memory::GuestMemory;
+use crate::policy::{Call, Proto};
 use crate::sock::{self, with_socket};
 use crate::sys;
 
@@ -89,12 +90,14 @@ fn is_port_probe(addr: SocketAddr) -> bool {
 /// EADDRINUSE, which also leads it to little-endian.
 pub fn sock_bind(cx: &Ctx, mem: &mut GuestMemory<'_>, fd: u32, addr: u32) -> Result<()> {
     let addr = abi::read_addr_port(mem, addr)?;
-    if is_port_probe(addr) && !cx.policy.addr_pool.allows(addr.ip()) {
+    let probe = is_port_probe(addr).then(|| cx.policy.decide(Call::Bind, Proto::Tcp, addr.ip(), addr.port()));
+    if let Some(decision) = probe.filter(|d| !d.allowed()) {
+        cx.log_decision("sock_bind", &decision);
         cx.trace(format_args!(
             "denied: sock_bind on {addr} is outside the address pool; this is most likely wasix-libc's \
              port byte-order probe, which then takes ports as little-endian, as wasock writes them, so \
              nothing needs allowing (if the program itself binds this address, allow it with \
-             --addr-pool=0.0.0.0/32)"
+             --allow-net=tcp:bind:0.0.0.0:10275)"
         ));
         return Err(Errno::Acces.into());
     }

@@ -152,7 +152,8 @@ pub fn sock_getaddrinfo(
         return Err(Errno::AiNoName.into());
     }
     let service = (!service.is_empty()).then_some(&service[..]);
-    let found = sock::lookup(cx, &host, service, lookup_hints, MAX_WALKED)?.map_err(|e| lookup_errno(&e))?;
+    let found = sock::lookup(cx, "sock_getaddrinfo", &host, service, lookup_hints, MAX_WALKED)?
+        .map_err(|e| lookup_errno(&e))?;
 
     let entries: Vec<ResultEntry> = found
         .into_iter()
