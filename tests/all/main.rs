@@ -36,6 +36,7 @@ mod guest;
 mod hostile;
 mod p1;
 mod p2;
+mod rules;
 mod soak;
 mod sock;
 mod threads;
