@@ -339,7 +339,8 @@ fn the_denial_lines_of_a_component_and_of_a_preview_1_module_are_identical() {
 fn without_an_addr_pool_a_component_cannot_create_a_socket_and_reaches_nothing() {
     let creation_denied = |proto: &str| {
         format!(
-            "[wasock] denied: creating a {proto} socket: the address pool is empty (allow addresses with --addr-pool=CIDR)"
+            "[wasock] denied: creating a {proto} socket: the policy grants no address (allow addresses with \
+             --addr-pool=CIDR or --allow-net=RULE)"
         )
     };
     let out = traced(rust_p2("tcp_echo_server")).args([LOCALHOST_V4.to_string(), "1".to_string()]).run();
@@ -538,4 +539,40 @@ fn a_component_is_run_through_wasi_cli_run_only() {
     out.assert_stderr_contains(
         "cannot start the program: the component exports no wasi:cli/run@0.2 interface",
     );
+}
+
+#[test]
+fn net_rules_judge_a_component_as_they_judge_a_module() {
+    let (listener, udp) = tcp_and_udp_on_one_port(LOCALHOST_V4);
+    let port = listener.local_addr().expect("local_addr").port();
+    // Bind anything on 127.0.0.1 and send datagrams to the one port; no TCP connect.
+    let rules = format!("--allow-net=bind:127.0.0.1,udp:connect:127.0.0.1:{port}");
+    let component = deny_probe(&[&rules], LOCALHOST_V4, port, LOCALHOST_V4);
+    component.assert_success();
+    assert_values(
+        &component,
+        &[("connect_error", "PermissionDenied"), ("udp_bind", "ok"), ("send_to", "ok sent=1")],
+    );
+    assert!(component.stdout.lines().any(|l| l.starts_with("bind=ok local=Some(127.0.0.1:")), "{component}");
+    let expected = format!(
+        "[wasock] denied: sock_connect tcp to 127.0.0.1:{port}: no rule allows it \
+         (allow it with --allow-net=tcp:connect:127.0.0.1:{port})"
+    );
+    assert_eq!(denial_line(&component, "sock_connect"), expected, "{component}");
+    let module = c("sock_policy")
+        .cmd()
+        .opt(&rules)
+        .opt("--trace")
+        .args(["one", "connect", "tcp", "127.0.0.1", &port.to_string()])
+        .run();
+    assert_eq!(denial_line(&module, "sock_connect"), expected, "{module}");
+    // The datagram arrived; the connect did not.
+    udp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut buf = [0u8; 16];
+    match retry(|| udp.recv_from(&mut buf)) {
+        Ok((1, _)) if buf[0] == b'x' => {}
+        other => panic!("the allowed datagram did not arrive: {other:?}\n{component}"),
+    }
+    listener.set_nonblocking(true).unwrap();
+    assert!(listener.accept().is_err_and(|e| e.kind() == std::io::ErrorKind::WouldBlock), "{component}");
 }

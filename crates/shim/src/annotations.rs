@@ -8,8 +8,16 @@ use std::time::Duration;
 use wasock::CtxBuilder;
 
 /// The annotations the shim reads: each stands for the `wasock` flag of the same name.
-pub const KEYS: &[&str] =
-    &["wasock.addr-pool", "wasock.allow-resolve", "wasock.max-fds", "wasock.timeout", "wasock.trace"];
+pub const KEYS: &[&str] = &[
+    "wasock.addr-pool",
+    "wasock.allow-resolve",
+    "wasock.allow-net",
+    "wasock.deny-net",
+    "wasock.allow-peer",
+    "wasock.max-fds",
+    "wasock.timeout",
+    "wasock.trace",
+];
 
 /// What the annotations set besides the guest's context.
 #[derive(Debug, Default, PartialEq)]
@@ -54,6 +62,14 @@ pub fn apply(annotations: &[(String, String)], cx: &mut CtxBuilder) -> Result<Se
                 for pattern in value.split(',') {
                     cx.allow_resolve(pattern).map_err(|e| format!("{key}={value}: {e}"))?;
                 }
+            }
+            "wasock.allow-net" | "wasock.deny-net" | "wasock.allow-peer" => {
+                let added = match key.as_str() {
+                    "wasock.allow-net" => cx.allow_net(value),
+                    "wasock.deny-net" => cx.deny_net(value),
+                    _ => cx.allow_peer(value),
+                };
+                added.map_err(|e| format!("{key}={value}: '{}': {}", e.rule, e.problem))?;
             }
             "wasock.max-fds" => {
                 cx.max_fds(wasock::parse_number(key, value)?);
@@ -107,6 +123,9 @@ mod tests {
             &pairs(&[
                 ("wasock.addr-pool", "127.0.0.1/32,::1/128"),
                 ("wasock.allow-resolve", "localhost,*.example.com"),
+                ("wasock.allow-net", "tcp:connect:localhost:8080,bind:127.0.0.1:9000"),
+                ("wasock.deny-net", "127.0.0.1:22"),
+                ("wasock.allow-peer", "127.0.0.0/8"),
                 ("wasock.max-fds", "64"),
                 ("wasock.timeout", "1500"),
                 ("wasock.trace", "true"),
@@ -117,6 +136,10 @@ mod tests {
         assert_eq!(set, Settings { timeout: Some(Duration::from_millis(1500)), trace: true });
         let cx = cx.build().unwrap();
         assert_eq!(cx.policy.addr_pool.grants().len(), 2);
+        let rules = |r: &[wasock::policy::Rule]| r.iter().map(|r| r.to_string()).collect::<Vec<_>>();
+        assert_eq!(rules(&cx.policy.allow_net), ["tcp:connect:localhost:8080", "bind:127.0.0.1:9000"]);
+        assert_eq!(rules(&cx.policy.deny_net), ["127.0.0.1:22"]);
+        assert_eq!(rules(&cx.policy.allow_peer), ["127.0.0.0/8"]);
     }
 
     #[test]
@@ -124,6 +147,11 @@ mod tests {
         let err = |k: &str, v: &str| apply(&pairs(&[(k, v)]), &mut CtxBuilder::new()).unwrap_err();
         assert!(err("wasock.addr-pool", "127.0.0.1/33").starts_with("wasock.addr-pool=127.0.0.1/33: "));
         assert!(err("wasock.allow-resolve", "a..b").starts_with("wasock.allow-resolve=a..b: "));
+        assert_eq!(
+            err("wasock.allow-net", "127.0.0.1:80,127.0.0.1:99999"),
+            "wasock.allow-net=127.0.0.1:80,127.0.0.1:99999: '127.0.0.1:99999': port 99999 is out of range (0-65535)"
+        );
+        assert!(err("wasock.allow-peer", "bind:127.0.0.1").contains("a peer rule has no direction"));
         assert_eq!(err("wasock.max-fds", "many"), "wasock.max-fds=many: expected a whole number");
         assert_eq!(err("wasock.timeout", "-1"), "wasock.timeout=-1: expected a whole number");
         assert_eq!(err("wasock.trace", "yes"), "wasock.trace=yes: expected true or false");
