@@ -113,8 +113,12 @@ fn a_deny_rule_wins_over_the_pool_and_allow_rules() {
 fn a_name_rule_allows_only_the_addresses_the_name_resolved_to() {
     let (target, p) = listener();
     let rule = format!("--allow-net=tcp:connect:localhost:{p}");
-    let out =
-        c("sock_policy").cmd().opt(&rule).opt("--trace").args(["resolve_connect", "localhost", &p, "127.0.0.2"]).run();
+    let out = c("sock_policy")
+        .cmd()
+        .opt(&rule)
+        .opt("--trace")
+        .args(["resolve_connect", "localhost", &p, "127.0.0.2"])
+        .run();
     out.assert_success();
     assert_eq!(errno(&out, "resolve"), 0, "the rule allows resolving localhost\n{out}");
     let mut reached_v4 = false;
@@ -155,7 +159,10 @@ fn peers_outside_allow_peer_are_dropped_before_the_guest_sees_them() {
     let mut reply = Vec::new();
     let ended = outsider.read_to_end(&mut reply);
     assert!(reply.is_empty(), "the dropped peer got {reply:?}");
-    assert!(ended.is_ok() || ended.as_ref().is_err_and(|e| e.kind() == ErrorKind::ConnectionReset), "{ended:?}");
+    assert!(
+        ended.is_ok() || ended.as_ref().is_err_and(|e| e.kind() == ErrorKind::ConnectionReset),
+        "{ended:?}"
+    );
     let mut insider = connect_from("127.0.0.1", server);
     let mut reply = Vec::new();
     insider.read_to_end(&mut reply).expect("read the reply");

@@ -380,6 +380,58 @@ mod tests {
     }
 
     #[test]
+    fn peers_are_judged_by_allow_peer_alone() {
+        let mut p = policy("127.0.0.1/32");
+        fn from<'p>(p: &'p Policy, proto: Proto, addr: &str) -> Decision<'p> {
+            p.decide(Call::Accept, proto, addr.parse().unwrap(), 40000)
+        }
+        assert_eq!(
+            from(&p, Proto::Tcp, "127.0.0.2").by,
+            DecidedBy::PeerRule(None),
+            "no --allow-peer: all in"
+        );
+        p.allow_peer = Rule::parse_peer_list("tcp:127.0.0.1,udp:[::1]:53").unwrap();
+        assert!(from(&p, Proto::Tcp, "127.0.0.1").allowed());
+        assert!(from(&p, Proto::Tcp, "::ffff:127.0.0.1").allowed(), "mapped peers are IPv4");
+        let outsider = from(&p, Proto::Tcp, "127.0.0.2");
+        assert!(!outsider.allowed(), "the pool does not admit peers");
+        assert_eq!(outsider.flag_to_allow().as_deref(), Some("--allow-peer=tcp:127.0.0.2"));
+        assert!(!from(&p, Proto::Udp, "127.0.0.1").allowed(), "the rule names TCP");
+        assert!(!p.decide(Call::Receive, Proto::Udp, ip("::1"), 54).allowed(), "port 53 only");
+        assert_eq!(
+            p.decide(Call::Receive, Proto::Udp, ip("::1"), 53).rule().as_deref(),
+            Some("--allow-peer=udp:[::1]:53")
+        );
+        // Deny rules and the pool are about the guest's own calls, not its peers.
+        p.deny_net = Rule::parse_list(DENY_NET, "127.0.0.1").unwrap();
+        assert!(from(&p, Proto::Tcp, "127.0.0.1").allowed());
+        assert!(Rule::parse_peer_list("localhost").unwrap_err().problem.contains("carries no name"));
+        assert!(Rule::parse_peer_list("bind:127.0.0.1").unwrap_err().problem.contains("no direction"));
+    }
+
+    #[test]
+    fn decisions_name_the_flag_that_decided() {
+        let mut p = policy("10.0.0.0/8");
+        p.allow_net = Rule::parse_list(ALLOW_NET, "udp:bind:127.0.0.1:53,tcp:connect:localhost:80").unwrap();
+        p.deny_net = Rule::parse_list(DENY_NET, "10.0.0.1").unwrap();
+        let rule = |call, proto, addr, port| p.decide(call, proto, ip(addr), port).rule();
+        assert_eq!(rule(Call::Connect, Proto::Tcp, "10.0.0.2", 1).as_deref(), Some("--addr-pool=10.0.0.0/8"));
+        assert_eq!(
+            rule(Call::Bind, Proto::Udp, "127.0.0.1", 53).as_deref(),
+            Some("--allow-net=udp:bind:127.0.0.1:53")
+        );
+        assert_eq!(rule(Call::Connect, Proto::Tcp, "10.0.0.1", 1).as_deref(), Some("--deny-net=10.0.0.1"));
+        assert_eq!(rule(Call::Connect, Proto::Tcp, "127.0.0.1", 80), None, "localhost is not resolved yet");
+        p.learn("LOCALHOST.", [ip("127.0.0.1")]);
+        let learned = p.decide(Call::Connect, Proto::Tcp, ip("127.0.0.1"), 80);
+        assert_eq!(learned.rule().as_deref(), Some("--allow-net=tcp:connect:localhost:80"));
+        assert_eq!(learned.name(), Some("localhost"));
+        assert!(p.allows_resolving("localhost") && !p.allows_resolving("example.com"));
+        p.deny_net.push(Rule::parse_for(DENY_NET, "localhost").unwrap());
+        assert!(!p.allows_resolving("localhost"), "a deny name rule refuses the lookup");
+    }
+
+    #[test]
     fn a_v6_wildcard_bind_is_v6_only_unless_v4_is_granted() {
         let v6only = |p: Policy, addr| p.bind_needs_v6only(Proto::Tcp, ip(addr), 80);
         assert!(v6only(policy("::/128"), "::"));
