@@ -653,6 +653,37 @@ pub fn policy(input: &[u8]) {
         let _ = pool.allows(IpAddr::from(octets));
         let _ = pool.allows(IpAddr::from([octets[0], octets[1], octets[2], octets[3]]));
     }
+    policy_file(&text);
+}
+
+/// The `--policy=FILE` parser on the same text: no panic (its error message included), an
+/// error adds nothing, and what parses parses the same way twice.
+fn policy_file(text: &str) {
+    let mut first = Policy::default();
+    match first.merge_file_text(text, "fuzz.toml") {
+        Ok(()) => {
+            let mut second = Policy::default();
+            second.merge_file_text(text, "fuzz.toml").expect("the same text parsed once");
+            assert_eq!(first.allow_net, second.allow_net, "{text:?}: allow-net differs between two parses");
+            assert_eq!(first.deny_net, second.deny_net, "{text:?}: deny-net differs between two parses");
+            assert_eq!(
+                first.allow_peer, second.allow_peer,
+                "{text:?}: allow-peer differs between two parses"
+            );
+            assert_eq!(first.addr_pool, second.addr_pool, "{text:?}: addr-pool differs between two parses");
+            assert_eq!(first.allow_resolve, second.allow_resolve, "{text:?}: allow-resolve differs");
+        }
+        Err(e) => {
+            let _ = e.to_string();
+            let untouched = first.allow_net.is_empty()
+                && first.deny_net.is_empty()
+                && first.allow_peer.is_empty()
+                && first.addr_pool == AddrPool::default()
+                && first.allow_resolve == crate::policy::ResolveAllowList::default()
+                && !first.allow_port_sharing;
+            assert!(untouched, "{text:?}: a file with an error ({e}) changed the policy");
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,9 +1,11 @@
 //! What a guest may reach on the network. Denied by default.
 //!
 //! Authority enters only here: `--addr-pool` builds the [`AddrPool`], `--allow-resolve` the
-//! [`ResolveAllowList`] and `--allow-port-sharing` the one switch for SO_REUSEPORT. A denial
-//! is EACCES for the guest (spec §7) and, with `--trace`, a line naming the flag that would
-//! allow it.
+//! [`ResolveAllowList`], `--allow-net`/`--deny-net`/`--allow-peer` the [`Rule`]s and
+//! `--allow-port-sharing` the one switch for SO_REUSEPORT. `--policy=FILE` gives the same
+//! flags in a TOML file ([`Policy::merge_file`]). [`Policy::decide`] answers every question;
+//! a denial is EACCES for the guest (spec §7) and, with `--trace`, a line naming the flag that
+//! would allow it; every decision can be logged ([`NetEvent`]).
 //!
 //! The pool is asked about every address the kernel would use, not only the one the guest
 //! names (see [`reached_by_outgoing`] and [`implicit_bind_address`]):
@@ -14,11 +16,13 @@
 //! - an IPv6 socket bound to `::` also accepts IPv4 peers unless IPV6_V6ONLY is set, so a
 //!   bind to `::` without `0.0.0.0` in the pool sets IPV6_V6ONLY.
 
+mod file;
 mod log;
 mod pool;
 mod resolve;
 mod rules;
 
+pub use file::{MAX_POLICY_FILE_BYTES, PolicyFileError, PolicyFileProblem};
 pub use log::{DecisionHook, NetEvent};
 pub use pool::{AddrPool, Cidr};
 pub use resolve::{ResolveAllowList, ResolvePattern, lookup_name};
