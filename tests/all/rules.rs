@@ -278,3 +278,33 @@ fn a_malformed_rule_is_refused_at_start_with_the_rule_quoted() {
         assert!(out.stdout.is_empty(), "the guest did not run\n{out}");
     }
 }
+
+#[test]
+fn a_policy_file_adds_its_rules_and_a_bad_one_stops_wasock_at_start() {
+    let (allowed, p) = listener();
+    let (denied, q) = listener();
+    let dir = TestDir::new();
+    let file = dir.path().join("policy.toml");
+    std::fs::write(
+        &file,
+        format!("# a policy\naddr-pool = [\"127.0.0.1/32\"]\ndeny-net = [\"tcp:connect:127.0.0.1:{q}\"]\n"),
+    )
+    .expect("write the policy");
+    let policy = format!("--policy={}", file.display());
+    let (err, out) = one(&[&policy], "connect", "tcp", "127.0.0.1", &p);
+    assert_eq!(err, 0, "{out}");
+    assert_reached(&allowed, &out);
+    let (err, out) = one(&[&policy], "connect", "tcp", "127.0.0.1", &q);
+    assert_eq!(err, EACCES, "{out}");
+    assert_not_reached(&denied, &out);
+    out.assert_stderr_contains(&format!("denied by --deny-net=tcp:connect:127.0.0.1:{q}"));
+
+    std::fs::write(&file, "addr-pool = [\"127.0.0.1/32\"]\n\nallow-net = [\"127.0.0.1:99999\"]\n").unwrap();
+    let out = c("sock_policy").cmd().opt(&policy).args(["one", "bind", "tcp", "127.0.0.1", "0"]).run();
+    assert_eq!(out.code(), Some(1), "{out}");
+    out.assert_stderr_contains(&format!(
+        "--policy: {}:3: allow-net: --allow-net=127.0.0.1:99999: port 99999 is out of range (0-65535)",
+        file.display()
+    ));
+    assert!(out.stdout.is_empty(), "the guest did not run\n{out}");
+}

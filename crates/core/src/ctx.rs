@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use crate::errno::{Errno, Result};
 use crate::interrupt::Interrupt;
 use crate::policy::{
-    ALLOW_NET, AddrPool, Call, DENY_NET, Decision, DecisionHook, NetEvent, Policy, PolicyError, Proto, Rule,
-    RuleError,
+    ALLOW_NET, AddrPool, Call, DENY_NET, Decision, DecisionHook, NetEvent, Policy, PolicyError,
+    PolicyFileError, Proto, Rule, RuleError,
 };
 use crate::table::{DEFAULT_MAX_FDS, Descriptor, Dir, FdTable, File, Kind};
 
@@ -255,6 +255,18 @@ impl CtxBuilder {
     /// datagrams from other peers are dropped before the guest sees them.
     pub fn allow_peer(&mut self, list: &str) -> Result<&mut Self, RuleError> {
         self.policy.allow_peer.extend(Rule::parse_peer_list(list)?);
+        Ok(self)
+    }
+
+    /// Adds the entries of a `--policy` TOML file (see [`Policy::merge_file`]).
+    pub fn policy_file(&mut self, path: &Path) -> Result<&mut Self, PolicyFileError> {
+        self.policy.merge_file(path)?;
+        Ok(self)
+    }
+
+    /// Adds the entries of policy TOML text; `source` names it in errors.
+    pub fn policy_text(&mut self, text: &str, source: &str) -> Result<&mut Self, PolicyFileError> {
+        self.policy.merge_file_text(text, source)?;
         Ok(self)
     }
 

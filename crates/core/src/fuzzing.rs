@@ -640,6 +640,19 @@ pub fn policy(input: &[u8]) {
         policy.deny_net.clear();
         let _ = policy.decide(Call::Connect, Proto::Tcp, IpAddr::from(octets), port);
     }
+    if let Ok(peers) = crate::policy::Rule::parse_peer_list(&text) {
+        // Peer rules are rules without a direction or a name, and print back to themselves.
+        for rule in &peers {
+            assert!(
+                rule.direction.is_none() && !matches!(rule.host, crate::policy::Host::Name(_)),
+                "{text:?}"
+            );
+            assert_eq!(
+                crate::policy::Rule::parse_peer_list(&rule.to_string()).as_deref(),
+                Ok(std::slice::from_ref(rule))
+            );
+        }
+    }
     if let Ok(cidrs) = AddrPool::parse_list(&text) {
         let mut pool = AddrPool::default();
         for c in cidrs {

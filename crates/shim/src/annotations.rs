@@ -14,6 +14,7 @@ pub const KEYS: &[&str] = &[
     "wasock.allow-net",
     "wasock.deny-net",
     "wasock.allow-peer",
+    "wasock.policy",
     "wasock.max-fds",
     "wasock.timeout",
     "wasock.trace",
@@ -71,6 +72,11 @@ pub fn apply(annotations: &[(String, String)], cx: &mut CtxBuilder) -> Result<Se
                 };
                 added.map_err(|e| format!("{key}={value}: '{}': {}", e.rule, e.problem))?;
             }
+            // The policy file's TOML itself: a path would name a file of the image, which
+            // must never grant itself anything.
+            "wasock.policy" => {
+                cx.policy_text(value, key).map_err(|e| e.to_string())?;
+            }
             "wasock.max-fds" => {
                 cx.max_fds(wasock::parse_number(key, value)?);
             }
@@ -126,6 +132,7 @@ mod tests {
                 ("wasock.allow-net", "tcp:connect:localhost:8080,bind:127.0.0.1:9000"),
                 ("wasock.deny-net", "127.0.0.1:22"),
                 ("wasock.allow-peer", "127.0.0.0/8"),
+                ("wasock.policy", "deny-net = [\"127.0.0.1:23\"]"),
                 ("wasock.max-fds", "64"),
                 ("wasock.timeout", "1500"),
                 ("wasock.trace", "true"),
@@ -138,7 +145,7 @@ mod tests {
         assert_eq!(cx.policy.addr_pool.grants().len(), 2);
         let rules = |r: &[wasock::policy::Rule]| r.iter().map(|r| r.to_string()).collect::<Vec<_>>();
         assert_eq!(rules(&cx.policy.allow_net), ["tcp:connect:localhost:8080", "bind:127.0.0.1:9000"]);
-        assert_eq!(rules(&cx.policy.deny_net), ["127.0.0.1:22"]);
+        assert_eq!(rules(&cx.policy.deny_net), ["127.0.0.1:22", "127.0.0.1:23"]);
         assert_eq!(rules(&cx.policy.allow_peer), ["127.0.0.0/8"]);
     }
 
@@ -152,6 +159,7 @@ mod tests {
             "wasock.allow-net=127.0.0.1:80,127.0.0.1:99999: '127.0.0.1:99999': port 99999 is out of range (0-65535)"
         );
         assert!(err("wasock.allow-peer", "bind:127.0.0.1").contains("a peer rule has no direction"));
+        assert!(err("wasock.policy", "addr-pool = [\"x\"]\n").starts_with("wasock.policy:1: addr-pool: "));
         assert_eq!(err("wasock.max-fds", "many"), "wasock.max-fds=many: expected a whole number");
         assert_eq!(err("wasock.timeout", "-1"), "wasock.timeout=-1: expected a whole number");
         assert_eq!(err("wasock.trace", "yes"), "wasock.trace=yes: expected true or false");

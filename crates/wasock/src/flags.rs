@@ -75,6 +75,12 @@ pub const FLAGS: &[FlagDef] = &[
         help: "Once given, accept connections and datagrams only from peers RULE covers\n([tcp|udp:]ADDRESS-OR-CIDR[:PORTS]); others are dropped before the guest sees\nthem (--trace says so). Repeatable.",
     },
     FlagDef {
+        long: "policy",
+        short: None,
+        value: Some("FILE"),
+        help: "Read more of the network policy from a TOML file whose keys are these flags'\nnames (addr-pool, allow-resolve, allow-net, deny-net, allow-peer: arrays of\nstrings; allow-port-sharing: a boolean). Adds to the flags. Repeatable.",
+    },
+    FlagDef {
         long: "net-log",
         short: None,
         value: Some("FILE"),
@@ -178,6 +184,8 @@ pub struct LowArgs {
     pub deny_nets: Vec<String>,
     /// `--allow-peer` values, unparsed.
     pub allow_peers: Vec<String>,
+    /// `--policy` files.
+    pub policy_files: Vec<String>,
     /// `--net-log`.
     pub net_log: Option<String>,
     /// `-f` / `--function`.
@@ -318,6 +326,7 @@ impl LowArgs {
             "allow-net" => self.allow_nets.push(value),
             "deny-net" => self.deny_nets.push(value),
             "allow-peer" => self.allow_peers.push(value),
+            "policy" => self.policy_files.push(value),
             "net-log" => self.net_log = Some(value),
             "function" => self.function = Some(value),
             "timeout" => self.timeout_ms = Some(number("timeout")?),

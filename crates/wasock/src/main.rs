@@ -118,7 +118,12 @@ fn try_run(low: &LowArgs, module: &OsString, args: &[OsString]) -> Result<i32, F
     for list in &low.allow_peers {
         cx.allow_peer(list).map_err(|e| usage(e.to_string()))?;
     }
-    cx.allow_port_sharing(low.allow_port_sharing);
+    for path in &low.policy_files {
+        cx.policy_file(Path::new(path)).map_err(|e| usage(format!("--policy: {e}")))?;
+    }
+    if low.allow_port_sharing {
+        cx.allow_port_sharing(true);
+    }
     if let Some(path) = &low.net_log {
         cx.on_decision(net_log(path).map_err(|e| cannot_start(format!("--net-log={path}: {e}")))?);
     }
