@@ -113,8 +113,10 @@ mod tests {
 
     #[test]
     fn events_are_one_json_object_with_every_field() {
-        let mut p = Policy::default();
-        p.allow_net = Rule::parse_list(ALLOW_NET, "tcp:connect:127.0.0.1:80").unwrap();
+        let p = Policy {
+            allow_net: Rule::parse_list(ALLOW_NET, "tcp:connect:127.0.0.1:80").unwrap(),
+            ..Policy::default()
+        };
         let allowed = p.decide(Call::Connect, Proto::Tcp, "127.0.0.1".parse().unwrap(), 80);
         assert_eq!(
             NetEvent::of("WAMR", "sock_connect", &allowed).to_json(7),
