@@ -200,12 +200,6 @@ pub fn implicit_bind_address(ipv6: bool) -> IpAddr {
 }
 
 impl Policy {
-    /// The first address among those an outgoing connect or send to `ip` reaches that the
-    /// pool does not grant, if any.
-    pub fn refused_destination(&self, ip: IpAddr) -> Option<IpAddr> {
-        reached_by_outgoing(ip).find(|&a| !self.addr_pool.allows(a))
-    }
-
     /// Whether `call` over `proto` to or on `addr`:`port` is allowed, and what decided.
     ///
     /// Every address the kernel would use is judged ([`reached_by_outgoing`] for connect and
@@ -224,29 +218,22 @@ impl Policy {
         }
         let direction = call.direction();
         let decision = |judged: IpAddr, by| Decision { call, proto, addr, port, judged, by };
-        let mut first_allowed = None;
-        let (first, second) = match direction {
-            Direction::Connect => {
-                let mut reached = reached_by_outgoing(addr);
-                (reached.next().unwrap_or(addr), reached.next())
-            }
-            Direction::Bind => (addr.to_canonical(), None),
-        };
-        for judged in std::iter::once(first).chain(second) {
+        // A bind uses the address itself; a connect or send what it reaches.
+        let bound = (direction == Direction::Bind).then(|| addr.to_canonical());
+        let reached = bound.is_none().then(|| reached_by_outgoing(addr)).into_iter().flatten();
+        let mut allowed = None;
+        for judged in bound.into_iter().chain(reached) {
             if let Some(rule) =
                 self.deny_net.iter().find(|r| r.covers(proto, direction, port) && r.host_contains(judged))
             {
                 return decision(judged, DecidedBy::DenyRule(rule));
             }
             match self.allow_source(proto, direction, judged, port) {
-                Some(by) => {
-                    first_allowed.get_or_insert((judged, by));
-                }
+                Some(by) => allowed = allowed.or(Some(decision(judged, by))),
                 None => return decision(judged, DecidedBy::NoRule),
             }
         }
-        let (judged, by) = first_allowed.unwrap_or((first, DecidedBy::NoRule));
-        decision(judged, by)
+        allowed.unwrap_or_else(|| decision(addr.to_canonical(), DecidedBy::NoRule))
     }
 
     /// Whether a connection accepted from, or a datagram received from, `addr`:`port` may
@@ -371,16 +358,20 @@ mod tests {
 
     #[test]
     fn the_unspecified_address_is_judged_as_loopback() {
+        fn refused(p: &Policy, to: &str) -> Option<IpAddr> {
+            let d = p.decide(Call::Connect, Proto::Tcp, to.parse().unwrap(), 80);
+            (!d.allowed()).then_some(d.judged)
+        }
         let p = policy("0.0.0.0/32,::/128");
-        assert_eq!(p.refused_destination(ip("0.0.0.0")), Some(ip("127.0.0.1")));
-        assert_eq!(p.refused_destination(ip("::ffff:0.0.0.0")), Some(ip("127.0.0.1")));
-        assert_eq!(p.refused_destination(ip("::")), Some(ip("::1")));
+        assert_eq!(refused(&p, "0.0.0.0"), Some(ip("127.0.0.1")));
+        assert_eq!(refused(&p, "::ffff:0.0.0.0"), Some(ip("127.0.0.1")));
+        assert_eq!(refused(&p, "::"), Some(ip("::1")));
         let p = policy("127.0.0.1/32");
-        assert_eq!(p.refused_destination(ip("0.0.0.0")), None);
-        assert_eq!(p.refused_destination(ip("::")), Some(ip("::1")));
+        assert_eq!(refused(&p, "0.0.0.0"), None);
+        assert_eq!(refused(&p, "::"), Some(ip("::1")));
         let p = policy("127.0.0.1/32,::1/128");
-        assert_eq!(p.refused_destination(ip("::")), None, "both loopbacks granted");
-        assert_eq!(p.refused_destination(ip("127.0.0.2")), Some(ip("127.0.0.2")));
+        assert_eq!(refused(&p, "::"), None, "both loopbacks granted");
+        assert_eq!(refused(&p, "127.0.0.2"), Some(ip("127.0.0.2")));
     }
 
     #[test]
