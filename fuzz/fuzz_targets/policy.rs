@@ -1,4 +1,5 @@
-//! The `--addr-pool` and `--allow-resolve` parsers (see wasock_core::fuzzing::policy).
+//! The policy parsers: `--addr-pool`, `--allow-resolve`, `--allow-net`/`--deny-net` and
+//! `--allow-peer` rules, and `--policy` files (see wasock_core::fuzzing::policy).
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|input: &[u8]| {

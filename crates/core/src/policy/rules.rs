@@ -293,7 +293,7 @@ impl Rule {
             let problem = match (&rule.direction, &rule.host) {
                 (Some(d), _) => format!("a peer rule has no direction: leave out '{d}:'"),
                 (None, Host::Name(_)) => format!(
-                    "a peer is judged by its address, which carries no name: write an address or a                      network instead of '{}'",
+                    "a peer is judged by its address, which carries no name: write an address or a network instead of '{}'",
                     rule.host
                 ),
                 _ => continue,
